@@ -1,0 +1,501 @@
+#include "common/config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+
+typedef enum { SET_STRING, SET_INT, SET_STRINGS, SET_OBJECT } setting_type_t;
+
+typedef struct {
+    const char *key;
+    setting_type_t type;
+    size_t offset;
+    long min, max; /* for SET_INT */
+    const char *help;
+} setting_t;
+
+#define FIELD(name) offsetof(cfg_t, name)
+
+static const setting_t settings[] = {
+    {"listen", SET_STRING, FIELD(listen), 0, 0, "address to listen on"},
+    {"port", SET_INT, FIELD(port), 1, 65535, "TCP port"},
+    {"dialogs_dir", SET_STRING, FIELD(dialogs_dir), 0, 0,
+     "folder of dialogue scripts"},
+    {"intents_dir", SET_STRING, FIELD(intents_dir), 0, 0,
+     "folder of intent files"},
+    {"kb_dir", SET_STRING, FIELD(kb_dir), 0, 0,
+     "folder of knowledge-base files"},
+    {"lang_dir", SET_STRING, FIELD(lang_dir), 0, 0,
+     "folder of language data (facets, places, number words)"},
+    {"web_dir", SET_STRING, FIELD(web_dir), 0, 0,
+     "folder of the widget and console pages"},
+    {"db_path", SET_STRING, FIELD(db_path), 0, 0,
+     "SQLite database file, created on first start"},
+    {"log_level", SET_STRING, FIELD(log_level), 0, 0,
+     "debug, info, warn, error or off"},
+    {"max_frame_bytes", SET_INT, FIELD(max_frame_bytes), 256, 1048576,
+     "largest WebSocket frame accepted, in bytes"},
+    {"rate_messages_per_minute", SET_INT, FIELD(rate_messages_per_minute), 1,
+     100000, "messages one socket may send per minute"},
+    {"max_sockets_per_address", SET_INT, FIELD(max_sockets_per_address), 1,
+     1000000, "open sockets allowed from one IP address"},
+    {"max_sockets", SET_INT, FIELD(max_sockets), 16, 1000000,
+     "open sockets allowed in total"},
+    {"allowed_origins", SET_STRINGS, FIELD(allowed_origins), 0, 0,
+     "Origins allowed on /chat, comma-separated; empty: the desk's own"},
+    {"retention_days", SET_INT, FIELD(retention_days), 1, 36500,
+     "days a conversation is kept before the purge"},
+    {"commit_interval_ms", SET_INT, FIELD(commit_interval_ms), 0, 1000,
+     "longest wait to group database writes, in milliseconds"},
+    {"advisor_answer_seconds", SET_INT, FIELD(advisor_answer_seconds), 10,
+     86400, "seconds before an unanswered takeover returns to the queue"},
+    {"office_hours", SET_OBJECT, FIELD(office_hours), 0, 0,
+     "JSON object: weekday (mon..sun) to [\"HH:MM\", \"HH:MM\"]"},
+    {"timezone", SET_STRING, FIELD(timezone), 0, 0,
+     "time zone of the office hours"},
+    {"session_hours", SET_INT, FIELD(session_hours), 1, 720,
+     "hours a console login stays valid"},
+    {"login_attempts_per_minute", SET_INT, FIELD(login_attempts_per_minute), 1,
+     1000, "failed logins allowed per address per minute"},
+    {"partners", SET_OBJECT, FIELD(partners), 0, 0,
+     "JSON object: partner id to {\"url\": webhook}"},
+    {"outbox_max_attempts", SET_INT, FIELD(outbox_max_attempts), 1, 100,
+     "deliveries tried before a partner request is shown as failed"},
+    {"outbox_backoff_seconds", SET_INT, FIELD(outbox_backoff_seconds), 1, 86400,
+     "first retry delay, doubled after each failure"},
+};
+
+#define SETTING_COUNT (sizeof settings / sizeof settings[0])
+
+static void *field_of(cfg_t *cfg, const setting_t *s)
+{
+    return (char *)cfg + s->offset;
+}
+
+static void set_string(cfg_t *cfg, const setting_t *s, const char *value)
+{
+    char **slot = field_of(cfg, s);
+    free(*slot);
+    *slot = strdup(value);
+}
+
+static void set_json(cfg_t *cfg, const setting_t *s, json_t *value)
+{
+    json_t **slot = field_of(cfg, s);
+    json_decref(*slot);
+    *slot = value;
+}
+
+void cfg_defaults(cfg_t *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->listen = strdup("127.0.0.1");
+    cfg->port = 8080;
+    cfg->dialogs_dir = strdup("./dialogs");
+    cfg->intents_dir = strdup("./intents");
+    cfg->kb_dir = strdup("./kb");
+    cfg->lang_dir = strdup("./lang");
+    cfg->web_dir = strdup("./web-widget");
+    cfg->db_path = strdup("./var/stemdesk.db");
+    cfg->log_level = strdup("info");
+    cfg->max_frame_bytes = 4096;
+    cfg->rate_messages_per_minute = 30;
+    cfg->max_sockets_per_address = 20;
+    cfg->max_sockets = 20000;
+    cfg->allowed_origins = json_array();
+    cfg->retention_days = 180;
+    cfg->commit_interval_ms = 2;
+    cfg->advisor_answer_seconds = 120;
+    cfg->office_hours =
+        json_pack("{s:[ss],s:[ss],s:[ss],s:[ss],s:[ss]}", "mon", "09:00",
+                  "17:00", "tue", "09:00", "17:00", "wed", "09:00", "17:00",
+                  "thu", "09:00", "17:00", "fri", "09:00", "17:00");
+    cfg->timezone = strdup("Europe/Brussels");
+    cfg->session_hours = 12;
+    cfg->login_attempts_per_minute = 5;
+    cfg->partners = json_object();
+    cfg->outbox_max_attempts = 8;
+    cfg->outbox_backoff_seconds = 5;
+}
+
+void cfg_free(cfg_t *cfg)
+{
+    if (!cfg)
+        return;
+    for (size_t i = 0; i < SETTING_COUNT; i++) {
+        const setting_t *s = &settings[i];
+        if (s->type == SET_STRING) {
+            char **slot = field_of(cfg, s);
+            free(*slot);
+        } else if (s->type == SET_STRINGS || s->type == SET_OBJECT) {
+            json_t **slot = field_of(cfg, s);
+            json_decref(*slot);
+        }
+    }
+    memset(cfg, 0, sizeof *cfg);
+}
+
+static const setting_t *find_setting(const char *key)
+{
+    for (size_t i = 0; i < SETTING_COUNT; i++)
+        if (strcmp(settings[i].key, key) == 0)
+            return &settings[i];
+    return NULL;
+}
+
+static const char *type_name(setting_type_t type)
+{
+    switch (type) {
+    case SET_STRING:
+        return "a string";
+    case SET_INT:
+        return "a whole number";
+    case SET_STRINGS:
+        return "an array of strings";
+    case SET_OBJECT:
+        return "a JSON object";
+    }
+    return "a value";
+}
+
+static int check_int(const setting_t *s, long long value, const char *where,
+                     char *err, size_t size)
+{
+    if (value < s->min || value > s->max) {
+        snprintf(err, size,
+                 "%s: %s is %lld; expected a whole number from "
+                 "%ld to %ld",
+                 where, s->key, value, s->min, s->max);
+        return -1;
+    }
+    return 0;
+}
+
+static int check_strings(const setting_t *s, const json_t *value,
+                         const char *where, char *err, size_t size)
+{
+    size_t i;
+    json_t *item;
+    json_array_foreach(value, i, item)
+    {
+        if (!json_is_string(item)) {
+            snprintf(err, size, "%s: %s[%zu] is not a string; expected %s",
+                     where, s->key, i, type_name(s->type));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Applies one JSON value from the config file. */
+static int apply_json(cfg_t *cfg, const setting_t *s, json_t *value,
+                      const char *where, char *err, size_t size)
+{
+    int ok = (s->type == SET_STRING && json_is_string(value)) ||
+             (s->type == SET_INT && json_is_integer(value)) ||
+             (s->type == SET_STRINGS && json_is_array(value)) ||
+             (s->type == SET_OBJECT && json_is_object(value));
+    if (!ok) {
+        snprintf(err, size, "%s: %s has the wrong type; expected %s", where,
+                 s->key, type_name(s->type));
+        return -1;
+    }
+    switch (s->type) {
+    case SET_STRING:
+        set_string(cfg, s, json_string_value(value));
+        return 0;
+    case SET_INT:
+        if (check_int(s, json_integer_value(value), where, err, size))
+            return -1;
+        *(int *)field_of(cfg, s) = (int)json_integer_value(value);
+        return 0;
+    case SET_STRINGS:
+        if (check_strings(s, value, where, err, size))
+            return -1;
+        set_json(cfg, s, json_incref(value));
+        return 0;
+    case SET_OBJECT:
+        set_json(cfg, s, json_incref(value));
+        return 0;
+    }
+    return -1;
+}
+
+int cfg_load_file(cfg_t *cfg, const char *path, char *err, size_t size)
+{
+    json_error_t jerr;
+    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) {
+        if (jerr.line < 0)
+            snprintf(err, size, "cannot read config file %s: %s", path,
+                     jerr.text);
+        else
+            snprintf(err, size, "%s:%d:%d: invalid JSON: %s", path, jerr.line,
+                     jerr.column, jerr.text);
+        return -1;
+    }
+    if (!json_is_object(root)) {
+        snprintf(err, size, "%s: expected a JSON object of settings", path);
+        json_decref(root);
+        return -1;
+    }
+    const char *key;
+    json_t *value;
+    json_object_foreach(root, key, value)
+    {
+        const setting_t *s = find_setting(key);
+        if (!s) {
+            snprintf(err, size,
+                     "%s: unknown setting \"%s\"; run 'stemdesk serve "
+                     "--help' for the list",
+                     path, key);
+            json_decref(root);
+            return -1;
+        }
+        if (apply_json(cfg, s, value, path, err, size)) {
+            json_decref(root);
+            return -1;
+        }
+    }
+    json_decref(root);
+    return 0;
+}
+
+/* Converts a flag name ("max-frame-bytes") into its JSON key. */
+static void flag_to_key(const char *name, char *key, size_t size)
+{
+    snprintf(key, size, "%s", name);
+    for (char *c = key; *c; c++)
+        if (*c == '-')
+            *c = '_';
+}
+
+int cfg_is_setting(const char *name)
+{
+    char key[64];
+    flag_to_key(name, key, sizeof key);
+    return find_setting(key) != NULL;
+}
+
+int cfg_set(cfg_t *cfg, const char *name, const char *value, char *err,
+            size_t size)
+{
+    char key[64];
+    flag_to_key(name, key, sizeof key);
+    const setting_t *s = find_setting(key);
+    if (!s)
+        return 1;
+
+    switch (s->type) {
+    case SET_STRING:
+        set_string(cfg, s, value);
+        return 0;
+    case SET_INT: {
+        char *end;
+        errno = 0;
+        long long n = strtoll(value, &end, 10);
+        if (errno || end == value || *end) {
+            snprintf(err, size, "--%s: \"%s\" is not a whole number", name,
+                     value);
+            return -1;
+        }
+        if (check_int(s, n, "command line", err, size))
+            return -1;
+        *(int *)field_of(cfg, s) = (int)n;
+        return 0;
+    }
+    case SET_STRINGS: {
+        json_t *list = json_array();
+        char *copy = strdup(value);
+        char *save = NULL;
+        for (char *part = strtok_r(copy, ",", &save); part;
+             part = strtok_r(NULL, ",", &save))
+            if (*part)
+                json_array_append_new(list, json_string(part));
+        free(copy);
+        set_json(cfg, s, list);
+        return 0;
+    }
+    case SET_OBJECT: {
+        json_error_t jerr;
+        json_t *obj = json_loads(value, 0, &jerr);
+        if (!json_is_object(obj)) {
+            json_decref(obj);
+            snprintf(err, size,
+                     "--%s: expected a JSON object, as in "
+                     "'{\"key\": ...}'",
+                     name);
+            return -1;
+        }
+        set_json(cfg, s, obj);
+        return 0;
+    }
+    }
+    return 1;
+}
+
+void cfg_print_help(FILE *out)
+{
+    cfg_t defaults;
+    cfg_defaults(&defaults);
+    fprintf(out, "Settings (flag, or the same key with '_' in a --config "
+                 "JSON file):\n");
+    fprintf(out, "  --config FILE\n      JSON file of settings, applied "
+                 "before the other flags\n");
+    for (size_t i = 0; i < SETTING_COUNT; i++) {
+        const setting_t *s = &settings[i];
+        char flag[64];
+        snprintf(flag, sizeof flag, "%s", s->key);
+        for (char *c = flag; *c; c++)
+            if (*c == '_')
+                *c = '-';
+        char shown[160] = "";
+        void *slot = field_of(&defaults, s);
+        if (s->type == SET_STRING)
+            snprintf(shown, sizeof shown, "%s", *(char **)slot);
+        else if (s->type == SET_INT)
+            snprintf(shown, sizeof shown, "%d", *(int *)slot);
+        else {
+            char *dump = json_dumps(*(json_t **)slot, JSON_COMPACT);
+            snprintf(shown, sizeof shown, "%s", dump ? dump : "");
+            free(dump);
+        }
+        fprintf(out, "  --%s VALUE\n      %s (default: %s)\n", flag, s->help,
+                shown);
+    }
+    cfg_free(&defaults);
+}
+
+static void print_usage(const char *command, const char *usage,
+                        const cli_flag_t *flags, size_t flag_count)
+{
+    printf("%s\n", usage);
+    if (flag_count)
+        printf("\nOptions of 'stemdesk %s':\n", command);
+    for (size_t i = 0; i < flag_count; i++) {
+        char left[64];
+        snprintf(left, sizeof left, "--%s%s%s", flags[i].name,
+                 flags[i].arg ? " " : "", flags[i].arg ? flags[i].arg : "");
+        printf("  %s\n      %s\n", left, flags[i].help);
+    }
+    printf("\n");
+    cfg_print_help(stdout);
+}
+
+int cli_parse(cfg_t *cfg, const char *command, const char *usage, int argc,
+              char **argv, const cli_flag_t *flags, size_t flag_count,
+              const char **positional, size_t max_positional,
+              size_t *positional_count)
+{
+    char err[512];
+    *positional_count = 0;
+
+    /* The config file comes first, so that flags override it. */
+    for (int i = 0; i < argc; i++) {
+        const char *path = NULL;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            print_usage(command, usage, flags, flag_count);
+            return 1;
+        }
+        if (strcmp(argv[i], "--config") == 0) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "stemdesk %s: --config needs a file name\n",
+                        command);
+                return 2;
+            }
+            path = argv[++i];
+        } else if (strncmp(argv[i], "--config=", 9) == 0) {
+            path = argv[i] + 9;
+        }
+        if (path && cfg_load_file(cfg, path, err, sizeof err)) {
+            fprintf(stderr, "stemdesk %s: %s\n", command, err);
+            return 2;
+        }
+    }
+
+    for (int i = 0; i < argc; i++) {
+        if (strncmp(argv[i], "--", 2) != 0 || argv[i][2] == '\0') {
+            if (*positional_count == max_positional) {
+                fprintf(stderr,
+                        "stemdesk %s: unexpected argument \"%s\"; run "
+                        "'stemdesk %s --help'\n",
+                        command, argv[i], command);
+                return 2;
+            }
+            positional[(*positional_count)++] = argv[i];
+            continue;
+        }
+        char name[128];
+        snprintf(name, sizeof name, "%s", argv[i] + 2);
+        char *eq = strchr(name, '=');
+        if (eq)
+            *eq = '\0';
+        if (strcmp(name, "config") == 0) {
+            if (!eq)
+                i++;
+            continue;
+        }
+
+        const cli_flag_t *flag = NULL;
+        for (size_t f = 0; f < flag_count; f++)
+            if (strcmp(flags[f].name, name) == 0)
+                flag = &flags[f];
+        if (flag && !flag->arg) {
+            if (eq) {
+                fprintf(stderr, "stemdesk %s: --%s takes no value\n", command,
+                        name);
+                return 2;
+            }
+            *flag->value = "1";
+            continue;
+        }
+
+        if (!flag && !cfg_is_setting(name)) {
+            fprintf(stderr,
+                    "stemdesk %s: unknown option --%s; run 'stemdesk %s "
+                    "--help' for the options\n",
+                    command, name, command);
+            return 2;
+        }
+        const char *value = NULL;
+        if (eq)
+            value = strchr(argv[i], '=') + 1;
+        else if (i + 1 < argc)
+            value = argv[++i];
+        if (!value) {
+            fprintf(stderr, "stemdesk %s: --%s needs a value\n", command, name);
+            return 2;
+        }
+        if (flag) {
+            *flag->value = value;
+            continue;
+        }
+        int rc = cfg_set(cfg, name, value, err, sizeof err);
+        if (rc == 1) {
+            fprintf(stderr,
+                    "stemdesk %s: unknown option --%s; run 'stemdesk %s "
+                    "--help' for the options\n",
+                    command, name, command);
+            return 2;
+        }
+        if (rc < 0) {
+            fprintf(stderr, "stemdesk %s: %s\n", command, err);
+            return 2;
+        }
+    }
+
+    log_level_t level;
+    if (log_level_parse(cfg->log_level, &level)) {
+        fprintf(stderr,
+                "stemdesk %s: log level \"%s\" is invalid; expected debug, "
+                "info, warn, error or off\n",
+                command, cfg->log_level);
+        return 2;
+    }
+    log_set_level(level);
+    return 0;
+}

@@ -1,0 +1,74 @@
+/* The knowledge base: the JSON files of kb/ loaded into an in-memory SQLite
+ * FTS5 index with a Dutch tokenizer, searched with BM25 and facet filters.
+ * Every hit carries the reasons it matched, in Dutch. Knows nothing of sockets,
+ * sessions or conversation storage.
+ *
+ * A kb_t owns one SQLite connection, so it is not thread-safe: use one per
+ * thread, or serialise calls. */
+#ifndef STEMDESK_KB_H
+#define STEMDESK_KB_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "common/content.h"
+
+#define KB_ID_MAX 64
+#define KB_MAX_REASONS 8
+#define KB_REASON_MAX 160
+
+typedef struct kb kb_t;
+
+/* Facets to filter on; NULL or 0 means "any". Entries marked for all of
+ * Flanders (or Belgium) match every Flemish region, and entries for all
+ * sectors match every sector. */
+typedef struct {
+    const char *type;   /* "initiative", "organisation", "practice", ... */
+    const char *level;  /* education level id from lang/facets.json */
+    const char *region; /* region id */
+    const char *sector; /* sector id */
+    const char *size;   /* size id */
+    const char *goal;   /* goal id */
+    double max_hours_per_month; /* <= 0: no limit */
+} kb_filter_t;
+
+typedef struct {
+    char id[KB_ID_MAX];
+    char type[24];
+    char title[160];
+    char summary[600];
+    char url[256];
+    char reasons[KB_MAX_REASONS]
+                [KB_REASON_MAX]; /* Dutch, most specific first */
+    size_t reason_count;
+    double score; /* higher is better */
+} kb_hit_t;
+
+/* Loads every JSON file in kb/, validates it (missing fields, unknown facet
+ * values, duplicate ids, broken references) and builds the index. Returns
+ * NULL and fills `errs` with file, line, column and a hint on any error.
+ * lang_dir supplies lang/facets.json. The caller frees with kb_free(). */
+kb_t *kb_load(const char *kb_dir, const char *lang_dir, content_errors_t *errs);
+void kb_free(kb_t *kb);
+
+/* Ranks entries for free text (anything a visitor types is a valid query;
+ * empty text ranks by facets alone) under the filter. Writes at most `max`
+ * hits, best first, and sets *count. Returns 0, or -1 on an internal SQLite
+ * error (logged). */
+int kb_search(kb_t *kb, const char *text, const kb_filter_t *filter,
+              kb_hit_t *hits, size_t max, size_t *count);
+
+/* The full JSON entry with this id (borrowed, valid until kb_free), or
+ * NULL. */
+const json_t *kb_entry(const kb_t *kb, const char *id);
+
+/* Finds an entry named in `text` by its title or one of its aliases, with
+ * tolerance for case, accents and one typo. Writes its id and returns 1,
+ * or returns 0 when none is named. */
+int kb_find_named(const kb_t *kb, const char *text, char *id, size_t size);
+
+/* Number of loaded entries. */
+size_t kb_entry_count(const kb_t *kb);
+
+#endif

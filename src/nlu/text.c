@@ -1,0 +1,191 @@
+#include "nlu/text.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libstemmer.h>
+
+/* Decodes one UTF-8 code point at `s` (with `left` bytes available) and
+ * returns its length. A byte that does not start a valid sequence is read as
+ * a Latin-1 character of length 1. */
+static size_t decode_utf8(const unsigned char *s, size_t left, unsigned *cp)
+{
+    unsigned c = s[0];
+    size_t need = c < 0x80             ? 0
+                  : (c & 0xE0) == 0xC0 ? 1
+                  : (c & 0xF0) == 0xE0 ? 2
+                  : (c & 0xF8) == 0xF0 ? 3
+                                       : 9;
+    if (need == 0 || need == 9 || need >= left) {
+        *cp = c;
+        return 1;
+    }
+    unsigned value = c & (0x3F >> need);
+    for (size_t i = 1; i <= need; i++) {
+        if ((s[i] & 0xC0) != 0x80) {
+            *cp = c;
+            return 1;
+        }
+        value = (value << 6) | (s[i] & 0x3F);
+    }
+    *cp = value;
+    return need + 1;
+}
+
+/* Latin-1 supplement, U+00C0 to U+00FF, folded to ASCII; 0 keeps the code
+ * point (multiplication and division signs). */
+static const char latin1_fold[64] = {
+    'a', 'a', 'a', 'a', 'a', 'a', 'a', 'c', 'e', 'e', 'e', 'e', 'i',
+    'i', 'i', 'i', 'd', 'n', 'o', 'o', 'o', 'o', 'o', 0,   'o', 'u',
+    'u', 'u', 'u', 'y', 't', 's', 'a', 'a', 'a', 'a', 'a', 'a', 'a',
+    'c', 'e', 'e', 'e', 'e', 'i', 'i', 'i', 'i', 'd', 'n', 'o', 'o',
+    'o', 'o', 'o', 0,   'o', 'u', 'u', 'u', 'u', 'y', 't', 'y'};
+
+/* Returns the ASCII letter a code point folds to, or 0 to keep it. */
+static int fold_code_point(unsigned cp)
+{
+    if (cp < 0x80)
+        return tolower((int)cp);
+    if (cp >= 0xC0 && cp <= 0xFF)
+        return latin1_fold[cp - 0xC0];
+    if (cp == 0x2018 || cp == 0x2019 || cp == 0x00B4 || cp == 0x0060)
+        return '\''; /* typographic apostrophes, as in "da's" */
+    if (cp >= 0x0100 && cp <= 0x017F) {
+        /* Latin Extended-A: pairs of upper and lower case letters. */
+        static const char base[] = "aaaaaaccccccccddddeeeeeeeeeegggggggghhhh"
+                                   "iiiiiiiiiiiijjkkkllllllllllnnnnnnnnnoooo"
+                                   "oooorrrrrrssssssssttttttuuuuuuuuuuuuwwyy"
+                                   "yzzzzzzs";
+        size_t i = cp - 0x0100;
+        if (i < sizeof base - 1)
+            return base[i];
+    }
+    return 0;
+}
+
+static size_t encode_utf8(unsigned cp, char *out)
+{
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xC0 | (cp >> 6));
+        out[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | (cp >> 12));
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (char)(0xF0 | (cp >> 18));
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+size_t nlu_fold(const char *text, size_t len, char *out, size_t size)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    size_t used = 0;
+    if (size == 0)
+        return 0;
+    for (size_t i = 0; i < len;) {
+        unsigned cp;
+        i += decode_utf8(s + i, len - i, &cp);
+        char buf[4];
+        int folded = fold_code_point(cp);
+        size_t n = folded ? (buf[0] = (char)folded, 1) : encode_utf8(cp, buf);
+        if (used + n >= size)
+            break;
+        memcpy(out + used, buf, n);
+        used += n;
+    }
+    out[used] = '\0';
+    return used;
+}
+
+/* Word characters: letters and digits after folding, and any code point
+ * outside ASCII that does not fold (so words in other scripts survive). */
+static int is_word_code_point(unsigned cp)
+{
+    int folded = fold_code_point(cp);
+    if (folded)
+        return isalnum(folded);
+    return cp >= 0x80 && cp != 0xD7 && cp != 0xF7 &&
+           !(cp >= 0x2000 && cp <= 0x206F) && cp != 0x00A0;
+}
+
+int nlu_tokenize(const char *text, size_t len, nlu_token_fn emit, void *arg)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    size_t i = 0;
+    while (i < len) {
+        unsigned cp;
+        size_t n = decode_utf8(s + i, len - i, &cp);
+        if (!is_word_code_point(cp)) {
+            i += n;
+            continue;
+        }
+        size_t start = i;
+        while (i < len) {
+            n = decode_utf8(s + i, len - i, &cp);
+            if (!is_word_code_point(cp))
+                break;
+            i += n;
+        }
+        nlu_token_t token = {.start = start, .end = i};
+        nlu_fold(text + start, i - start, token.folded, sizeof token.folded);
+        token.is_number = 1;
+        for (const char *c = token.folded; *c; c++)
+            if (!isdigit((unsigned char)*c))
+                token.is_number = 0;
+        int rc = emit(&token, arg);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+struct nlu_stemmer {
+    struct sb_stemmer *sb;
+};
+
+nlu_stemmer_t *nlu_stemmer_new(void)
+{
+    nlu_stemmer_t *stemmer = calloc(1, sizeof *stemmer);
+    if (!stemmer)
+        return NULL;
+    stemmer->sb = sb_stemmer_new("dutch", "UTF_8");
+    if (!stemmer->sb) {
+        free(stemmer);
+        return NULL;
+    }
+    return stemmer;
+}
+
+void nlu_stemmer_free(nlu_stemmer_t *stemmer)
+{
+    if (!stemmer)
+        return;
+    sb_stemmer_delete(stemmer->sb);
+    free(stemmer);
+}
+
+void nlu_stem(nlu_stemmer_t *stemmer, const char *folded, char *out,
+              size_t size)
+{
+    const sb_symbol *stem = sb_stemmer_stem(
+        stemmer->sb, (const sb_symbol *)folded, (int)strlen(folded));
+    if (!stem) {
+        snprintf(out, size, "%s", folded);
+        return;
+    }
+    snprintf(out, size, "%.*s", sb_stemmer_length(stemmer->sb),
+             (const char *)stem);
+}

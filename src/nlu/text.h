@@ -1,0 +1,39 @@
+/* The Dutch text layer shared by the classifier and the knowledge base's
+ * FTS5 tokenizer: folding, tokenising and stemming. Stateless apart from a
+ * stemmer handle, which is not thread-safe: use one per thread. */
+#ifndef STEMDESK_NLU_TEXT_H
+#define STEMDESK_NLU_TEXT_H
+
+#include <stddef.h>
+
+/* Folds UTF-8 text for matching: lower case, accents removed
+ * (e, e-acute, e-diaeresis all become "e"), "ij" kept as two letters.
+ * Writes at most `size` bytes including the terminating NUL and returns
+ * the folded length. Invalid UTF-8 bytes are read as Latin-1. */
+size_t nlu_fold(const char *text, size_t len, char *out, size_t size);
+
+/* One token of folded text. */
+typedef struct {
+    size_t start; /* byte span in the original text */
+    size_t end;
+    char folded[64]; /* folded form, truncated to 63 bytes */
+    int is_number;   /* all digits */
+} nlu_token_t;
+
+/* Splits text into word and number tokens; punctuation separates tokens.
+ * Calls `emit` for each token in order and stops when it returns non-zero,
+ * which is then returned. */
+typedef int (*nlu_token_fn)(const nlu_token_t *token, void *arg);
+int nlu_tokenize(const char *text, size_t len, nlu_token_fn emit, void *arg);
+
+typedef struct nlu_stemmer nlu_stemmer_t;
+
+/* Creates a Snowball Dutch stemmer; NULL when out of memory. */
+nlu_stemmer_t *nlu_stemmer_new(void);
+void nlu_stemmer_free(nlu_stemmer_t *stemmer);
+
+/* Stems one folded word into `out` (NUL-terminated, truncated to size). */
+void nlu_stem(nlu_stemmer_t *stemmer, const char *folded, char *out,
+              size_t size);
+
+#endif
