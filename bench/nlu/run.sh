@@ -1,0 +1,41 @@
+#!/bin/sh
+# Compares stemdesk's intent classifier with nlp.js on the same intents/
+# files and the same held-out test file: accuracy, utterances per second on
+# one core, and load (training) time, with stemdesk/nlp.js ratios.
+#
+# usage: bench/nlu/run.sh [BUILD_DIR] [SECONDS]
+# Run from the repository root after building the bench_nlu target, e.g.
+#   cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release
+#   cmake --build build-release --target bench_nlu -j2
+#   bench/nlu/run.sh build-release
+set -eu
+
+build_dir=${1:-build}
+seconds=${2:-3}
+test_file=tests/nlu/intents-test.tsv
+
+if [ ! -x "$build_dir/bench/nlu/bench_nlu" ]; then
+    echo "run.sh: $build_dir/bench/nlu/bench_nlu not found; build the" \
+         "bench_nlu target first" >&2
+    exit 1
+fi
+
+ours=$(taskset -c 0 "$build_dir/bench/nlu/bench_nlu" intents lang \
+       "$test_file" "$seconds" 2>/dev/null)
+theirs=$(taskset -c 0 node bench/nlu/nlpjs.mjs intents "$test_file" \
+         "$seconds")
+
+node -e '
+const a = JSON.parse(process.argv[1]), b = JSON.parse(process.argv[2]);
+const row = (name, x, y, digits) =>
+  console.log(name.padEnd(24) + x.toFixed(digits).padStart(12) +
+              y.toFixed(digits).padStart(12) +
+              (x / y).toFixed(2).padStart(10));
+console.log("".padEnd(24) + "stemdesk".padStart(12) + "nlp.js".padStart(12) +
+            "ratio".padStart(10));
+row("accuracy", a.accuracy, b.accuracy, 3);
+row("utterances per second", a.utterances_per_second,
+    b.utterances_per_second, 0);
+row("load seconds", a.load_seconds, b.load_seconds, 3);
+console.log("test lines: " + a.lines + ", stemdesk ECE: " + a.ece.toFixed(3));
+' "$ours" "$theirs"

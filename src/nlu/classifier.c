@@ -1,0 +1,397 @@
+/* Multinomial logistic regression over hashed sparse features, trained by
+ * stochastic gradient descent, with its softmax temperature fitted on the
+ * out-of-fold scores of a k-fold cross-validation. The temperature is the
+ * value that minimises the negative log-likelihood of those scores, so the
+ * probabilities of the final model (trained on every example) are close to
+ * how often it is right. Training is deterministic: the same examples give
+ * the same model. */
+#include "nlu/classifier.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EPOCHS 40
+#define LEARNING_RATE 1.0
+#define LEARNING_DECAY 0.2 /* rate at epoch e: LEARNING_RATE/(1+e*decay) */
+#define L2_PENALTY 3e-4    /* applied to the weights an example touches */
+#define SHUFFLE_SEED 0x5eedf00dULL
+
+/* A slot of the feature table; key 0 marks a free slot. */
+typedef struct {
+    uint64_t key;
+    uint32_t id;
+} slot_t;
+
+struct nlu_classifier {
+    size_t class_count;
+    size_t feature_count;
+    slot_t *table;
+    size_t slots;       /* a power of two, at least twice feature_count */
+    float *weights;     /* feature_count x class_count */
+    float *bias;        /* class_count */
+    double temperature; /* logits are divided by it before the softmax */
+    double cv_accuracy; /* top-1 accuracy of the cross-validation */
+};
+
+/* Training examples as feature ids, in compressed sparse rows. */
+typedef struct {
+    size_t *row_start; /* count + 1 offsets into ids and values */
+    uint32_t *ids;
+    float *values;
+    const int *labels;
+    size_t count;
+} matrix_t;
+
+/* A zero hash is the free-slot mark, so it is stored as 1. */
+static uint64_t table_key(uint64_t hash)
+{
+    return hash ? hash : 1;
+}
+
+/* Returns the id of a feature hash, or -1 when the model never saw it. */
+static long find_feature(const nlu_classifier_t *classifier, uint64_t hash)
+{
+    uint64_t key = table_key(hash);
+    size_t mask = classifier->slots - 1;
+    for (size_t i = (size_t)key & mask;; i = (i + 1) & mask) {
+        if (classifier->table[i].key == 0)
+            return -1;
+        if (classifier->table[i].key == key)
+            return (long)classifier->table[i].id;
+    }
+}
+
+/* Adds every feature of the examples to the table. Returns 0 or -1. */
+static int build_table(nlu_classifier_t *classifier,
+                       const nlu_features_t *examples, size_t count)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < count; i++)
+        total += examples[i].count;
+    classifier->slots = 64;
+    while (classifier->slots < total * 2)
+        classifier->slots *= 2;
+    classifier->table = calloc(classifier->slots, sizeof *classifier->table);
+    if (!classifier->table)
+        return -1;
+
+    size_t mask = classifier->slots - 1;
+    for (size_t e = 0; e < count; e++) {
+        for (size_t f = 0; f < examples[e].count; f++) {
+            uint64_t key = table_key(examples[e].items[f].hash);
+            size_t i = (size_t)key & mask;
+            while (classifier->table[i].key != 0 &&
+                   classifier->table[i].key != key)
+                i = (i + 1) & mask;
+            if (classifier->table[i].key == 0) {
+                classifier->table[i].key = key;
+                classifier->table[i].id = (uint32_t)classifier->feature_count++;
+            }
+        }
+    }
+    return 0;
+}
+
+static void matrix_free(matrix_t *matrix)
+{
+    free(matrix->row_start);
+    free(matrix->ids);
+    free(matrix->values);
+}
+
+/* Converts the examples to feature ids. Returns 0 or -1. */
+static int build_matrix(const nlu_classifier_t *classifier,
+                        const nlu_features_t *examples, const int *labels,
+                        size_t count, matrix_t *matrix)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < count; i++)
+        total += examples[i].count;
+    matrix->row_start = malloc((count + 1) * sizeof *matrix->row_start);
+    matrix->ids = malloc((total + 1) * sizeof *matrix->ids);
+    matrix->values = malloc((total + 1) * sizeof *matrix->values);
+    matrix->labels = labels;
+    matrix->count = count;
+    if (!matrix->row_start || !matrix->ids || !matrix->values)
+        return -1;
+
+    size_t at = 0;
+    for (size_t e = 0; e < count; e++) {
+        matrix->row_start[e] = at;
+        for (size_t f = 0; f < examples[e].count; f++) {
+            long id = find_feature(classifier, examples[e].items[f].hash);
+            matrix->ids[at] = (uint32_t)id;
+            matrix->values[at] = examples[e].items[f].value;
+            at++;
+        }
+    }
+    matrix->row_start[count] = at;
+    return 0;
+}
+
+/* Turns logits into probabilities in place, after dividing by t. */
+static void softmax(double *values, size_t n, double t)
+{
+    double max = values[0] / t;
+    for (size_t c = 1; c < n; c++)
+        if (values[c] / t > max)
+            max = values[c] / t;
+    double sum = 0;
+    for (size_t c = 0; c < n; c++) {
+        values[c] = exp(values[c] / t - max);
+        sum += values[c];
+    }
+    for (size_t c = 0; c < n; c++)
+        values[c] /= sum;
+}
+
+static void row_logits(const nlu_classifier_t *classifier,
+                       const matrix_t *matrix, size_t row, double *logits)
+{
+    size_t k = classifier->class_count;
+    for (size_t c = 0; c < k; c++)
+        logits[c] = classifier->bias[c];
+    for (size_t j = matrix->row_start[row]; j < matrix->row_start[row + 1];
+         j++) {
+        const float *w = classifier->weights + (size_t)matrix->ids[j] * k;
+        double x = matrix->values[j];
+        for (size_t c = 0; c < k; c++)
+            logits[c] += w[c] * x;
+    }
+}
+
+static uint64_t next_random(uint64_t *state)
+{
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    return *state;
+}
+
+/* Fits weights and bias on the rows listed in `rows`, starting from zero.
+ * `scratch` holds class_count doubles. */
+static void fit(nlu_classifier_t *classifier, const matrix_t *matrix,
+                size_t *rows, size_t row_count, double *scratch)
+{
+    size_t k = classifier->class_count;
+    memset(classifier->weights, 0,
+           classifier->feature_count * k * sizeof *classifier->weights);
+    memset(classifier->bias, 0, k * sizeof *classifier->bias);
+    uint64_t seed = SHUFFLE_SEED;
+
+    for (int epoch = 0; epoch < EPOCHS; epoch++) {
+        for (size_t i = row_count; i > 1; i--) {
+            size_t j = (size_t)(next_random(&seed) % i);
+            size_t swap = rows[i - 1];
+            rows[i - 1] = rows[j];
+            rows[j] = swap;
+        }
+        double rate = LEARNING_RATE / (1.0 + epoch * LEARNING_DECAY);
+
+        for (size_t r = 0; r < row_count; r++) {
+            size_t row = rows[r];
+            row_logits(classifier, matrix, row, scratch);
+            softmax(scratch, k, 1.0);
+            scratch[matrix->labels[row]] -= 1.0; /* now the gradient */
+
+            for (size_t j = matrix->row_start[row];
+                 j < matrix->row_start[row + 1]; j++) {
+                float *w = classifier->weights + (size_t)matrix->ids[j] * k;
+                double x = matrix->values[j];
+                for (size_t c = 0; c < k; c++)
+                    w[c] -=
+                        (float)(rate * (scratch[c] * x + L2_PENALTY * w[c]));
+            }
+            for (size_t c = 0; c < k; c++)
+                classifier->bias[c] -= (float)(rate * scratch[c]);
+        }
+    }
+}
+
+/* Mean negative log-likelihood of the labels at temperature t. */
+static double calibration_loss(const double *logits, const int *labels,
+                               size_t count, size_t k, double t,
+                               double *scratch)
+{
+    double loss = 0;
+    for (size_t i = 0; i < count; i++) {
+        memcpy(scratch, logits + i * k, k * sizeof *scratch);
+        softmax(scratch, k, t);
+        loss -= log(scratch[labels[i]] > 1e-12 ? scratch[labels[i]] : 1e-12);
+    }
+    return loss / (double)count;
+}
+
+/* Golden-section search of the temperature on a log scale, 0.05 to 20. */
+static double fit_temperature(const double *logits, const int *labels,
+                              size_t count, size_t k, double *scratch)
+{
+    const double ratio = 0.6180339887498949;
+    double lo = log(0.05), hi = log(20.0);
+    double a = hi - ratio * (hi - lo), b = lo + ratio * (hi - lo);
+    double fa = calibration_loss(logits, labels, count, k, exp(a), scratch);
+    double fb = calibration_loss(logits, labels, count, k, exp(b), scratch);
+    for (int step = 0; step < 40; step++) {
+        if (fa < fb) {
+            hi = b;
+            b = a;
+            fb = fa;
+            a = hi - ratio * (hi - lo);
+            fa = calibration_loss(logits, labels, count, k, exp(a), scratch);
+        } else {
+            lo = a;
+            a = b;
+            fa = fb;
+            b = lo + ratio * (hi - lo);
+            fb = calibration_loss(logits, labels, count, k, exp(b), scratch);
+        }
+    }
+    return exp((lo + hi) / 2);
+}
+
+/* Assigns each example a fold so that every class is spread evenly. */
+static void assign_folds(const int *labels, size_t count, size_t class_count,
+                         size_t folds, size_t *fold_of)
+{
+    for (size_t c = 0; c < class_count; c++) {
+        size_t seen = 0;
+        for (size_t i = 0; i < count; i++)
+            if ((size_t)labels[i] == c)
+                fold_of[i] = seen++ % folds;
+    }
+}
+
+/* Runs the cross-validation and sets the temperature. Returns 0 or -1. */
+static int calibrate(nlu_classifier_t *classifier, const matrix_t *matrix,
+                     size_t folds, double *scratch)
+{
+    size_t count = matrix->count, k = classifier->class_count;
+    size_t *fold_of = malloc(count * sizeof *fold_of);
+    size_t *rows = malloc(count * sizeof *rows);
+    double *logits = malloc(count * k * sizeof *logits);
+    int rc = -1;
+    if (!fold_of || !rows || !logits)
+        goto done;
+
+    assign_folds(matrix->labels, count, k, folds, fold_of);
+    for (size_t fold = 0; fold < folds; fold++) {
+        size_t row_count = 0;
+        for (size_t i = 0; i < count; i++)
+            if (fold_of[i] != fold)
+                rows[row_count++] = i;
+        fit(classifier, matrix, rows, row_count, scratch);
+        for (size_t i = 0; i < count; i++)
+            if (fold_of[i] == fold)
+                row_logits(classifier, matrix, i, logits + i * k);
+    }
+    classifier->temperature =
+        fit_temperature(logits, matrix->labels, count, k, scratch);
+    size_t correct = 0;
+    for (size_t i = 0; i < count; i++) {
+        size_t best = 0;
+        for (size_t c = 1; c < k; c++)
+            if (logits[i * k + c] > logits[i * k + best])
+                best = c;
+        correct += best == (size_t)matrix->labels[i];
+    }
+    classifier->cv_accuracy = (double)correct / (double)count;
+    rc = 0;
+
+done:
+    free(logits);
+    free(rows);
+    free(fold_of);
+    return rc;
+}
+
+nlu_classifier_t *nlu_classifier_train(const nlu_features_t *examples,
+                                       const int *labels, size_t count,
+                                       size_t class_count, size_t folds)
+{
+    if (class_count < 2 || count == 0)
+        return NULL;
+    nlu_classifier_t *classifier = calloc(1, sizeof *classifier);
+    matrix_t matrix = {0};
+    double *scratch = malloc(class_count * sizeof *scratch);
+    size_t *rows = malloc(count * sizeof *rows);
+    if (!classifier || !scratch || !rows)
+        goto fail;
+    classifier->class_count = class_count;
+    classifier->temperature = 1.0;
+    if (build_table(classifier, examples, count) ||
+        build_matrix(classifier, examples, labels, count, &matrix))
+        goto fail;
+    classifier->weights = malloc((classifier->feature_count + 1) * class_count *
+                                 sizeof *classifier->weights);
+    classifier->bias = malloc(class_count * sizeof *classifier->bias);
+    if (!classifier->weights || !classifier->bias)
+        goto fail;
+
+    if (folds >= 2 && count >= folds &&
+        calibrate(classifier, &matrix, folds, scratch))
+        goto fail;
+    for (size_t i = 0; i < count; i++)
+        rows[i] = i;
+    fit(classifier, &matrix, rows, count, scratch);
+
+    matrix_free(&matrix);
+    free(rows);
+    free(scratch);
+    return classifier;
+
+fail:
+    matrix_free(&matrix);
+    free(rows);
+    free(scratch);
+    nlu_classifier_free(classifier);
+    return NULL;
+}
+
+void nlu_classifier_free(nlu_classifier_t *classifier)
+{
+    if (!classifier)
+        return;
+    free(classifier->table);
+    free(classifier->weights);
+    free(classifier->bias);
+    free(classifier);
+}
+
+void nlu_classifier_predict(const nlu_classifier_t *classifier,
+                            const nlu_features_t *features, double *probs)
+{
+    size_t k = classifier->class_count;
+    float stack_sums[64];
+    float *sums = k <= 64 ? stack_sums : malloc(k * sizeof *sums);
+    if (!sums) {
+        for (size_t c = 0; c < k; c++)
+            probs[c] = 1.0 / (double)k;
+        return;
+    }
+    memcpy(sums, classifier->bias, k * sizeof *sums);
+    for (size_t f = 0; f < features->count; f++) {
+        long id = find_feature(classifier, features->items[f].hash);
+        if (id < 0)
+            continue;
+        const float *w = classifier->weights + (size_t)id * k;
+        float x = features->items[f].value;
+        for (size_t c = 0; c < k; c++)
+            sums[c] += w[c] * x;
+    }
+    for (size_t c = 0; c < k; c++)
+        probs[c] = sums[c];
+    if (sums != stack_sums)
+        free(sums);
+    softmax(probs, k, classifier->temperature);
+}
+
+double nlu_classifier_temperature(const nlu_classifier_t *classifier)
+{
+    return classifier->temperature;
+}
+
+double nlu_classifier_cv_accuracy(const nlu_classifier_t *classifier)
+{
+    return classifier->cv_accuracy;
+}

@@ -1,0 +1,76 @@
+/* The statistical intent classifier behind nlu_parse: feature extraction
+ * (stems, compound parts, typo-corrected words, character n-grams, entity
+ * kinds) and a multinomial logistic regression whose scores are calibrated
+ * by temperature scaling on a cross-validation split. Private to src/nlu/. */
+#ifndef STEMDESK_NLU_CLASSIFIER_H
+#define STEMDESK_NLU_CLASSIFIER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nlu/entities.h"
+#include "nlu/lexicon.h"
+#include "nlu/text.h"
+
+/* One sparse feature: a 64-bit hash of its name and its weight. */
+typedef struct {
+    uint64_t hash;
+    float value;
+} nlu_feature_t;
+
+/* A growable list of features in text order, scaled to unit length by
+ * nlu_features_extract(). A hash may occur more than once. */
+typedef struct {
+    nlu_feature_t *items;
+    size_t count;
+    size_t capacity;
+} nlu_features_t;
+
+/* Frees the items of a feature list; accepts a zeroed list. */
+void nlu_features_free(nlu_features_t *features);
+
+/* Word analyses (stem and compound parts) computed when the model loads,
+ * so that parsing known words needs no stemmer. */
+typedef struct nlu_analyzer nlu_analyzer_t;
+
+/* Creates an analyzer that corrects and splits words with `lexicon`, which
+ * stays owned by the caller and must outlive it. Returns NULL when out of
+ * memory. */
+nlu_analyzer_t *nlu_analyzer_new(const nlu_lexicon_t *lexicon);
+void nlu_analyzer_free(nlu_analyzer_t *analyzer);
+
+/* Extracts the features of one utterance and of the entities found in it
+ * into `out`, which is cleared first and freed by the caller. When `learn`
+ * is non-zero
+ * the analyses of new words are stored in the analyzer, which must then not
+ * be shared between threads; with learn == 0 the analyzer is only read.
+ * Returns the number of words and numbers in the text, or -1 when out of
+ * memory. */
+int nlu_features_extract(nlu_analyzer_t *analyzer, const char *text, size_t len,
+                         const nlu_entity_t *entities, size_t entity_count,
+                         int learn, nlu_features_t *out);
+
+typedef struct nlu_classifier nlu_classifier_t;
+
+/* Trains a classifier on `count` feature lists with labels in
+ * [0, class_count) and calibrates it with `folds`-fold cross-validation.
+ * Keeps no pointer to its arguments. Returns NULL when out of memory or
+ * when fewer than two classes are given. */
+nlu_classifier_t *nlu_classifier_train(const nlu_features_t *examples,
+                                       const int *labels, size_t count,
+                                       size_t class_count, size_t folds);
+void nlu_classifier_free(nlu_classifier_t *classifier);
+
+/* Writes calibrated probabilities of every class into `probs` (class_count
+ * values that sum to 1). */
+void nlu_classifier_predict(const nlu_classifier_t *classifier,
+                            const nlu_features_t *features, double *probs);
+
+/* Returns the softmax temperature chosen by calibration. */
+double nlu_classifier_temperature(const nlu_classifier_t *classifier);
+
+/* Returns the top-1 accuracy of the cross-validation, 0 when it did not
+ * run. */
+double nlu_classifier_cv_accuracy(const nlu_classifier_t *classifier);
+
+#endif

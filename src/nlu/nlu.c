@@ -1,0 +1,349 @@
+/* The NLU model: intents read from intents/, language data from lang/, a
+ * lexicon for compound splitting and typo correction, PCRE2 rules and the
+ * calibrated classifier. Built in one call when content loads and read-only
+ * afterwards. */
+#include "nlu/nlu.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "nlu/classifier.h"
+#include "nlu/clf_intents.h"
+#include "nlu/entities.h"
+#include "nlu/lexicon.h"
+#include "nlu/text.h"
+
+/* Folds used to calibrate the classifier on held-out examples. */
+#define CALIBRATION_FOLDS 5
+
+/* A rule's score is its precision on the training examples, smoothed
+ * towards RULE_PRIOR as if RULE_PRIOR_WEIGHT more examples had been
+ * matched: (correct + 0.95 * 10) / (matched + 10). A rule that matches
+ * 20 examples of its own intent and none of another scores 0.983; one that
+ * matches nothing scores 0.95. */
+#define RULE_PRIOR 0.95
+#define RULE_PRIOR_WEIGHT 10.0
+
+typedef struct {
+    size_t intent;
+    pcre2_code *code;
+    double score;
+} rule_t;
+
+struct nlu_model {
+    char (*names)[NLU_NAME_MAX];
+    size_t intent_count;
+    rule_t *rules;
+    size_t rule_count;
+    nlu_lang_t *lang;
+    nlu_lexicon_t *lexicon;
+    nlu_analyzer_t *analyzer;
+    nlu_classifier_t *classifier;
+};
+
+static const char *const entity_kind_names[NLU_ENT_KIND_COUNT] = {
+    [NLU_ENT_REGION] = "region", [NLU_ENT_LEVEL] = "level",
+    [NLU_ENT_TIME] = "time",     [NLU_ENT_SIZE] = "size",
+    [NLU_ENT_SECTOR] = "sector", [NLU_ENT_GOAL] = "goal",
+    [NLU_ENT_NUMBER] = "number",
+};
+
+const char *nlu_entity_kind_name(nlu_entity_kind_t kind)
+{
+    if ((unsigned)kind >= NLU_ENT_KIND_COUNT)
+        return "unknown";
+    return entity_kind_names[kind];
+}
+
+static int add_token_to_lexicon(const nlu_token_t *token, void *arg)
+{
+    if (token->is_number)
+        return 0;
+    return nlu_lexicon_add(arg, token->folded) ? 1 : 0;
+}
+
+/* Builds the lexicon from every example word and the language data.
+ * Returns 0, or -1 when out of memory. */
+static int build_lexicon(nlu_model_t *model, const nlu_intent_set_t *set)
+{
+    model->lexicon = nlu_lexicon_new();
+    if (!model->lexicon)
+        return -1;
+    for (size_t i = 0; i < set->count; i++)
+        for (size_t j = 0; j < set->items[i].example_count; j++) {
+            const char *text = set->items[i].examples[j];
+            if (nlu_tokenize(text, strlen(text), add_token_to_lexicon,
+                             model->lexicon))
+                return -1;
+        }
+    return nlu_lang_fill_lexicon(model->lang, model->lexicon) ? -1 : 0;
+}
+
+/* Folds text into a new buffer, which the caller frees. Folding can turn
+ * one invalid byte into two, so the buffer holds twice the input. */
+static char *fold_copy(const char *text, size_t len)
+{
+    char *folded = malloc(2 * len + 1);
+    if (folded)
+        nlu_fold(text, len, folded, 2 * len + 1);
+    return folded;
+}
+
+static int rule_matches(const rule_t *rule, const char *folded,
+                        pcre2_match_data *match)
+{
+    return pcre2_match(rule->code, (PCRE2_SPTR)folded, strlen(folded), 0, 0,
+                       match, NULL) >= 0;
+}
+
+/* Moves the compiled patterns into rules and scores each one by its
+ * precision on the training examples. Returns 0 or -1. */
+static int build_rules(nlu_model_t *model, nlu_intent_set_t *set)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < set->count; i++)
+        count += set->items[i].pattern_count;
+    model->rules = calloc(count ? count : 1, sizeof *model->rules);
+    pcre2_match_data *match = pcre2_match_data_create(1, NULL);
+    if (!model->rules || !match) {
+        pcre2_match_data_free(match);
+        return -1;
+    }
+    for (size_t i = 0; i < set->count; i++) {
+        for (size_t j = 0; j < set->items[i].pattern_count; j++) {
+            rule_t *rule = &model->rules[model->rule_count++];
+            rule->intent = i;
+            rule->code = set->items[i].patterns[j];
+            set->items[i].patterns[j] = NULL;
+        }
+        set->items[i].pattern_count = 0;
+    }
+
+    double *matched = calloc(count ? count : 1, sizeof *matched);
+    double *correct = calloc(count ? count : 1, sizeof *correct);
+    int rc = matched && correct ? 0 : -1;
+    for (size_t i = 0; i < set->count && rc == 0; i++) {
+        for (size_t j = 0; j < set->items[i].example_count; j++) {
+            const char *text = set->items[i].examples[j];
+            char *folded = fold_copy(text, strlen(text));
+            if (!folded) {
+                rc = -1;
+                break;
+            }
+            for (size_t r = 0; r < model->rule_count; r++) {
+                if (!rule_matches(&model->rules[r], folded, match))
+                    continue;
+                matched[r]++;
+                correct[r] += model->rules[r].intent == i;
+            }
+            free(folded);
+        }
+    }
+    for (size_t r = 0; r < model->rule_count && rc == 0; r++)
+        model->rules[r].score = (correct[r] + RULE_PRIOR * RULE_PRIOR_WEIGHT) /
+                                (matched[r] + RULE_PRIOR_WEIGHT);
+    free(matched);
+    free(correct);
+    pcre2_match_data_free(match);
+    return rc;
+}
+
+/* Extracts the features of every example and trains the classifier.
+ * Returns 0 or -1. */
+static int train(nlu_model_t *model, const nlu_intent_set_t *set)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < set->count; i++)
+        count += set->items[i].example_count;
+    nlu_features_t *examples = calloc(count, sizeof *examples);
+    int *labels = calloc(count, sizeof *labels);
+    int rc = -1;
+    if (!examples || !labels)
+        goto done;
+
+    size_t at = 0;
+    for (size_t i = 0; i < set->count; i++) {
+        for (size_t j = 0; j < set->items[i].example_count; j++, at++) {
+            const char *text = set->items[i].examples[j];
+            nlu_entity_t entities[NLU_MAX_ENTITIES];
+            size_t entity_count = nlu_extract_entities(
+                model->lang, text, entities, NLU_MAX_ENTITIES);
+            labels[at] = (int)i;
+            if (nlu_features_extract(model->analyzer, text, strlen(text),
+                                     entities, entity_count, 1,
+                                     &examples[at]) < 0)
+                goto done;
+        }
+    }
+    model->classifier = nlu_classifier_train(examples, labels, count,
+                                             set->count, CALIBRATION_FOLDS);
+    rc = model->classifier ? 0 : -1;
+
+done:
+    for (size_t i = 0; examples && i < count; i++)
+        nlu_features_free(&examples[i]);
+    free(examples);
+    free(labels);
+    return rc;
+}
+
+nlu_model_t *nlu_load(const char *intents_dir, const char *lang_dir,
+                      content_errors_t *errs)
+{
+    nlu_intent_set_t set;
+    nlu_model_t *model = NULL;
+    if (nlu_intent_set_load(intents_dir, &set, errs))
+        goto fail;
+    model = calloc(1, sizeof *model);
+    if (!model)
+        goto out_of_memory;
+    model->lang = nlu_lang_load(lang_dir, errs);
+    if (!model->lang)
+        goto fail;
+
+    model->intent_count = set.count;
+    model->names = calloc(set.count, sizeof *model->names);
+    if (!model->names)
+        goto out_of_memory;
+    for (size_t i = 0; i < set.count; i++)
+        memcpy(model->names[i], set.items[i].name, NLU_NAME_MAX);
+
+    if (build_lexicon(model, &set))
+        goto out_of_memory;
+    model->analyzer = nlu_analyzer_new(model->lexicon);
+    if (!model->analyzer || build_rules(model, &set) || train(model, &set))
+        goto out_of_memory;
+
+    LOG_INFO("nlu",
+             "model loaded: %zu intents, %zu rules, cross-validated "
+             "accuracy %.3f, temperature %.3f",
+             model->intent_count, model->rule_count,
+             nlu_classifier_cv_accuracy(model->classifier),
+             nlu_classifier_temperature(model->classifier));
+    nlu_intent_set_free(&set);
+    return model;
+
+out_of_memory:
+    content_errors_add(errs, intents_dir, 0, 0,
+                       "free memory or reduce the number of examples",
+                       "out of memory while building the intent model");
+fail:
+    nlu_intent_set_free(&set);
+    nlu_free(model);
+    return NULL;
+}
+
+void nlu_free(nlu_model_t *model)
+{
+    if (!model)
+        return;
+    nlu_classifier_free(model->classifier);
+    nlu_analyzer_free(model->analyzer);
+    nlu_lexicon_free(model->lexicon);
+    nlu_lang_free(model->lang);
+    for (size_t i = 0; i < model->rule_count; i++)
+        pcre2_code_free(model->rules[i].code);
+    free(model->rules);
+    free(model->names);
+    free(model);
+}
+
+/* Returns the index of the best matching rule, or -1 when none matches. */
+static long match_rules(const nlu_model_t *model, const char *text, size_t len)
+{
+    if (model->rule_count == 0)
+        return -1;
+    char *folded = fold_copy(text, len);
+    pcre2_match_data *match = pcre2_match_data_create(1, NULL);
+    long best = -1;
+    for (size_t r = 0; folded && match && r < model->rule_count; r++)
+        if (rule_matches(&model->rules[r], folded, match) &&
+            (best < 0 || model->rules[r].score > model->rules[best].score))
+            best = (long)r;
+    pcre2_match_data_free(match);
+    free(folded);
+    return best;
+}
+
+/* Appends intent `index` with `score` to the result. */
+static void add_intent(const nlu_model_t *model, nlu_result_t *out,
+                       size_t index, double score)
+{
+    nlu_intent_score_t *slot = &out->intents[out->intent_count++];
+    memcpy(slot->name, model->names[index], NLU_NAME_MAX);
+    slot->score = score < 0 ? 0 : score > 1 ? 1 : score;
+}
+
+/* Fills the result with a rule's intent (when rule >= 0) and then the
+ * classifier's best other intents. A rule's intent takes the rule score;
+ * the others share what is left in proportion to their probabilities. */
+static void fill_intents(const nlu_model_t *model, long rule, double *probs,
+                         nlu_result_t *out)
+{
+    double scale = 1.0;
+    if (rule >= 0) {
+        const rule_t *decided = &model->rules[rule];
+        double rest = 1.0 - probs[decided->intent];
+        scale = rest > 1e-12 ? (1.0 - decided->score) / rest : 0.0;
+        add_intent(model, out, decided->intent, decided->score);
+        out->rule_matched = 1;
+        probs[decided->intent] = -1.0;
+    }
+    while (out->intent_count < NLU_MAX_INTENTS &&
+           out->intent_count < model->intent_count) {
+        size_t best = 0;
+        for (size_t c = 1; c < model->intent_count; c++)
+            if (probs[c] > probs[best])
+                best = c;
+        if (probs[best] < 0)
+            break;
+        add_intent(model, out, best, probs[best] * scale);
+        probs[best] = -1.0;
+    }
+}
+
+void nlu_parse(const nlu_model_t *model, const char *text, nlu_result_t *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!model || !text || !text[0])
+        return;
+    size_t len = strlen(text);
+    out->entity_count = nlu_extract_entities(model->lang, text, out->entities,
+                                             NLU_MAX_ENTITIES);
+
+    nlu_features_t features = {0};
+    double stack_probs[64];
+    double *probs = model->intent_count <= 64
+                        ? stack_probs
+                        : malloc(model->intent_count * sizeof *probs);
+    int words = nlu_features_extract(model->analyzer, text, len, out->entities,
+                                     out->entity_count, 0, &features);
+    if (probs && words > 0) {
+        nlu_classifier_predict(model->classifier, &features, probs);
+        fill_intents(model, match_rules(model, text, len), probs, out);
+    }
+    if (probs != stack_probs)
+        free(probs);
+    nlu_features_free(&features);
+}
+
+size_t nlu_intent_count(const nlu_model_t *model)
+{
+    return model ? model->intent_count : 0;
+}
+
+const char *nlu_intent_name(const nlu_model_t *model, size_t index)
+{
+    if (!model || index >= model->intent_count)
+        return NULL;
+    return model->names[index];
+}
+
+int nlu_has_intent(const nlu_model_t *model, const char *name)
+{
+    for (size_t i = 0; name && i < nlu_intent_count(model); i++)
+        if (strcmp(model->names[i], name) == 0)
+            return 1;
+    return 0;
+}

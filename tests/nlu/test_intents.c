@@ -1,0 +1,369 @@
+/* nlu_load and nlu_parse on the real intents/ and lang/ folders, and the
+ * validation of broken intent files. Runs from the repository root. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "nlu/nlu.h"
+
+static const char *const utterances[] = {
+    "hallo",
+    "welke initiatieven zijn er voor het tso in Limburg",
+    "hoeveel tijd kost een gastles",
+    "ik wil met een adviseur spreken",
+    "we zitten in Gent",
+    "wa voor weer wordt het",
+    "bedrijfsbezoeken organiseren, hebt ge tips?",
+    "technikacademie",
+};
+
+static int setup_model(void **state)
+{
+    content_errors_t errs = {0};
+    nlu_model_t *model = nlu_load("intents", "lang", &errs);
+    if (!model)
+        content_errors_print(&errs, stderr);
+    content_errors_free(&errs);
+    *state = model;
+    return model ? 0 : -1;
+}
+
+static int teardown_model(void **state)
+{
+    nlu_free(*state);
+    return 0;
+}
+
+/* Checks the invariants every result must hold. */
+static void assert_valid_result(const nlu_model_t *model,
+                                const nlu_result_t *result)
+{
+    double sum = 0;
+    assert_true(result->intent_count <= NLU_MAX_INTENTS);
+    for (size_t i = 0; i < result->intent_count; i++) {
+        double score = result->intents[i].score;
+        assert_true(score >= 0.0);
+        assert_true(score <= 1.0);
+        if (i > 0)
+            assert_true(score <= result->intents[i - 1].score);
+        assert_true(nlu_has_intent(model, result->intents[i].name));
+        sum += score;
+    }
+    assert_true(sum <= 1.0 + 1e-6);
+    assert_true(result->entity_count <= NLU_MAX_ENTITIES);
+}
+
+static void parse_scores_sorted(void **state)
+{
+    const nlu_model_t *model = *state;
+    for (size_t i = 0; i < sizeof utterances / sizeof *utterances; i++) {
+        nlu_result_t result;
+        nlu_parse(model, utterances[i], &result);
+        assert_int_equal(result.intent_count, NLU_MAX_INTENTS);
+        assert_valid_result(model, &result);
+    }
+}
+
+static void parse_rule_decides(void **state)
+{
+    nlu_result_t result;
+    nlu_parse(*state, "Hallo!", &result);
+    assert_int_equal(result.rule_matched, 1);
+    assert_string_equal(result.intents[0].name, "greeting");
+    assert_true(result.intents[0].score >= 0.9);
+
+    nlu_parse(*state, "ja, dat klopt", &result);
+    assert_int_equal(result.rule_matched, 1);
+    assert_string_equal(result.intents[0].name, "affirm");
+}
+
+static void parse_without_rule(void **state)
+{
+    nlu_result_t result;
+    nlu_parse(*state, "welke projecten kunnen we sponsoren", &result);
+    assert_int_equal(result.rule_matched, 0);
+    assert_string_equal(result.intents[0].name, "find_initiative");
+}
+
+static void parse_empty_text(void **state)
+{
+    nlu_result_t result;
+    nlu_parse(*state, "", &result);
+    assert_int_equal(result.intent_count, 0);
+    assert_int_equal(result.entity_count, 0);
+    assert_int_equal(result.rule_matched, 0);
+
+    nlu_parse(*state, "  ?! ...", &result);
+    assert_int_equal(result.intent_count, 0);
+
+    nlu_parse(*state, NULL, &result);
+    assert_int_equal(result.intent_count, 0);
+}
+
+static void parse_long_text(void **state)
+{
+    const char *piece = "we willen stageplaatsen aanbieden in Kortrijk, ";
+    size_t size = 4096;
+    char *text = malloc(size + 1);
+    assert_non_null(text);
+    size_t used = 0;
+    while (used + strlen(piece) <= size) {
+        memcpy(text + used, piece, strlen(piece));
+        used += strlen(piece);
+    }
+    memset(text + used, 'x', size - used);
+    text[size] = '\0';
+
+    nlu_result_t result;
+    nlu_parse(*state, text, &result);
+    assert_int_equal(result.intent_count, NLU_MAX_INTENTS);
+    assert_valid_result(*state, &result);
+    assert_string_equal(result.intents[0].name, "offer_to_schools");
+    free(text);
+}
+
+static void parse_invalid_utf8(void **state)
+{
+    static const char *const texts[] = {
+        "caf\xe9 \xff\xfe hallo",
+        "\xc3",
+        "ik wil \xe2\x82 iemand spreken",
+        "\xf0\x9f\x98\x80\xf0\x9f",
+        "\x80\x80\x80\x80",
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
+        nlu_result_t result;
+        nlu_parse(*state, texts[i], &result);
+        assert_valid_result(*state, &result);
+    }
+}
+
+static void model_names_intents(void **state)
+{
+    const nlu_model_t *model = *state;
+    static const char *const required[] = {
+        "greeting",
+        "thanks",
+        "goodbye",
+        "ask_human",
+        "start_orientation",
+        "find_initiative",
+        "initiative_info",
+        "effort_cost",
+        "return_on_investment",
+        "checklist",
+        "good_practice",
+        "partner_contact",
+        "offer_to_schools",
+        "answer_slot",
+        "correction",
+        "dont_know",
+        "frustration",
+        "out_of_scope",
+        "affirm",
+        "deny",
+    };
+    for (size_t i = 0; i < sizeof required / sizeof *required; i++)
+        assert_true(nlu_has_intent(model, required[i]));
+    assert_false(nlu_has_intent(model, "no_such_intent"));
+    assert_int_equal(nlu_intent_count(model), 20);
+    assert_non_null(nlu_intent_name(model, 0));
+    assert_null(nlu_intent_name(model, nlu_intent_count(model)));
+    assert_string_equal(nlu_entity_kind_name(NLU_ENT_REGION), "region");
+    assert_string_equal(nlu_entity_kind_name(NLU_ENT_TIME), "time");
+}
+
+static void load_twice(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 2; i++) {
+        content_errors_t errs = {0};
+        nlu_model_t *model = nlu_load("intents", "lang", &errs);
+        assert_non_null(model);
+        assert_int_equal(errs.count, 0);
+        nlu_result_t result;
+        nlu_parse(model, "hoeveel kost dat", &result);
+        assert_string_equal(result.intents[0].name, "effort_cost");
+        nlu_free(model);
+        content_errors_free(&errs);
+    }
+    nlu_free(NULL);
+}
+
+/* Writes `json` as the only intent file of a new folder; returns its
+ * path in `dir`. */
+static void write_intents(char *dir, const char *json)
+{
+    strcpy(dir, "/tmp/stemdesk-intents-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/test.json", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(json, f);
+    fclose(f);
+}
+
+static void remove_intents(const char *dir)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/test.json", dir);
+    unlink(path);
+    rmdir(dir);
+}
+
+/* Twenty examples in JSON for an intent. */
+#define TWENTY                                                                 \
+    "[\"a1\",\"a2\",\"a3\",\"a4\",\"a5\",\"a6\",\"a7\",\"a8\",\"a9\","         \
+    "\"a10\",\"a11\",\"a12\",\"a13\",\"a14\",\"a15\",\"a16\",\"a17\","         \
+    "\"a18\",\"a19\",\"a20\"]"
+#define TWENTY_B                                                               \
+    "[\"b1\",\"b2\",\"b3\",\"b4\",\"b5\",\"b6\",\"b7\",\"b8\",\"b9\","         \
+    "\"b10\",\"b11\",\"b12\",\"b13\",\"b14\",\"b15\",\"b16\",\"b17\","         \
+    "\"b18\",\"b19\",\"b20\"]"
+
+/* Loads a broken folder and returns the first error. */
+static content_error_t load_broken(const char *json, size_t *count)
+{
+    char dir[64];
+    write_intents(dir, json);
+    content_errors_t errs = {0};
+    nlu_model_t *model = nlu_load(dir, "lang", &errs);
+    assert_null(model);
+    assert_true(errs.count >= 1);
+    content_error_t first = errs.items[0];
+    *count = errs.count;
+    content_errors_free(&errs);
+    remove_intents(dir);
+    return first;
+}
+
+static void load_rejects_duplicate_name(void **state)
+{
+    (void)state;
+    size_t count;
+    content_error_t e =
+        load_broken("{\"intents\": [\n"
+                    "{\"name\": \"a\", \"examples\": " TWENTY "},\n"
+                    "{\"name\": \"a\", \"examples\": " TWENTY_B "}]}\n",
+                    &count);
+    assert_int_equal(e.line, 3);
+    assert_non_null(strstr(e.message, "duplicate intent name \"a\""));
+}
+
+static void load_rejects_few_examples(void **state)
+{
+    (void)state;
+    size_t count;
+    content_error_t e =
+        load_broken("{\"intents\": [\n"
+                    "{\"name\": \"a\", \"examples\": [\"hallo\", \"hoi\"]},\n"
+                    "{\"name\": \"b\", \"examples\": " TWENTY_B "}]}\n",
+                    &count);
+    assert_int_equal(count, 1);
+    assert_int_equal(e.line, 2);
+    assert_non_null(strstr(e.message, "has 2 examples; at least 20"));
+}
+
+static void load_rejects_bad_pattern(void **state)
+{
+    (void)state;
+    size_t count;
+    content_error_t e =
+        load_broken("{\"intents\": [\n"
+                    "{\"name\": \"a\", \"examples\": " TWENTY ",\n"
+                    " \"patterns\": [\"^(ja|nee\"]},\n"
+                    "{\"name\": \"b\", \"examples\": " TWENTY_B "}]}\n",
+                    &count);
+    assert_int_equal(count, 1);
+    assert_int_equal(e.line, 3);
+    /* The quote is at column 15 and PCRE2 reports offset 8, the end. */
+    assert_int_equal(e.column, 15 + 1 + 8);
+    assert_non_null(strstr(e.message, "invalid pattern"));
+    assert_non_null(strstr(e.message, "offset 8"));
+}
+
+static void load_rejects_wrong_types(void **state)
+{
+    (void)state;
+    size_t count;
+    content_error_t e =
+        load_broken("{\"intents\": [\n"
+                    "{\"name\": \"a\", \"examples\": \"hallo\"},\n"
+                    "{\"name\": \"b\", \"examples\": " TWENTY_B "}]}\n",
+                    &count);
+    assert_int_equal(e.line, 2);
+    assert_non_null(strstr(e.message, "needs an array of examples"));
+
+    e = load_broken("{\"intents\": [\n"
+                    "{\"name\": 7, \"examples\": " TWENTY "},\n"
+                    "{\"name\": \"b\", \"examples\": " TWENTY_B "}]}\n",
+                    &count);
+    assert_int_equal(e.line, 2);
+    assert_non_null(strstr(e.message, "valid \"name\""));
+}
+
+static void load_rejects_unknown_key(void **state)
+{
+    (void)state;
+    size_t count;
+    content_error_t e =
+        load_broken("{\"intents\": [\n"
+                    "{\"name\": \"a\", \"examples\": " TWENTY ",\n"
+                    " \"voorbeelden\": []},\n"
+                    "{\"name\": \"b\", \"examples\": " TWENTY_B "}]}\n",
+                    &count);
+    assert_int_equal(count, 1);
+    assert_int_equal(e.line, 3);
+    assert_non_null(strstr(e.message, "unknown key \"voorbeelden\""));
+}
+
+static void load_rejects_shared_example(void **state)
+{
+    (void)state;
+    size_t count;
+    content_error_t e = load_broken(
+        "{\"intents\": [\n"
+        "{\"name\": \"a\", \"examples\": " TWENTY "},\n"
+        "{\"name\": \"b\", \"examples\": " TWENTY_B "},\n"
+        "{\"name\": \"c\", \"examples\": [\"B1\",\"c2\",\"c3\",\"c4\","
+        "\"c5\",\"c6\",\"c7\",\"c8\",\"c9\",\"c10\",\"c11\",\"c12\",\"c13\","
+        "\"c14\",\"c15\",\"c16\",\"c17\",\"c18\",\"c19\",\"c20\"]}]}\n",
+        &count);
+    assert_int_equal(count, 1);
+    assert_int_equal(e.line, 4);
+    assert_non_null(strstr(e.message, "also an example of \"b\""));
+}
+
+int main(void)
+{
+    const struct CMUnitTest parse_tests[] = {
+        cmocka_unit_test(parse_scores_sorted),
+        cmocka_unit_test(parse_rule_decides),
+        cmocka_unit_test(parse_without_rule),
+        cmocka_unit_test(parse_empty_text),
+        cmocka_unit_test(parse_long_text),
+        cmocka_unit_test(parse_invalid_utf8),
+        cmocka_unit_test(model_names_intents),
+    };
+    const struct CMUnitTest load_tests[] = {
+        cmocka_unit_test(load_twice),
+        cmocka_unit_test(load_rejects_duplicate_name),
+        cmocka_unit_test(load_rejects_few_examples),
+        cmocka_unit_test(load_rejects_bad_pattern),
+        cmocka_unit_test(load_rejects_wrong_types),
+        cmocka_unit_test(load_rejects_unknown_key),
+        cmocka_unit_test(load_rejects_shared_example),
+    };
+    int failed = cmocka_run_group_tests_name("nlu_parse", parse_tests,
+                                             setup_model, teardown_model);
+    failed += cmocka_run_group_tests_name("nlu_load", load_tests, NULL, NULL);
+    return failed ? 1 : 0;
+}
