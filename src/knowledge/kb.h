@@ -55,7 +55,8 @@ void kb_free(kb_t *kb);
 /* Ranks entries for free text (anything a visitor types is a valid query;
  * empty text ranks by facets alone) under the filter. Writes at most `max`
  * hits, best first, and sets *count. Returns 0, or -1 on an internal SQLite
- * error (logged). */
+ * error or a filter value that lang/facets.json does not list (both logged;
+ * kb_facet_values() lists the valid ones). */
 int kb_search(kb_t *kb, const char *text, const kb_filter_t *filter,
               kb_hit_t *hits, size_t max, size_t *count);
 
@@ -70,5 +71,26 @@ int kb_find_named(const kb_t *kb, const char *text, char *id, size_t size);
 
 /* Number of loaded entries. */
 size_t kb_entry_count(const kb_t *kb);
+
+/* Writes at most `max` entries of one type ("route-step", "checklist", ...)
+ * to `out`, ordered by their "order" field and then by id; entries without
+ * "order" come last. The pointers are borrowed, valid until kb_free().
+ * Returns the number written. */
+size_t kb_list_type(const kb_t *kb, const char *type, const json_t **out,
+                    size_t max);
+
+/* Ranks the partner entries for a sector and a region (either may be NULL
+ * for any), with the same matching rules and reasons as kb_search: partners
+ * for every sector ("alle") or all of Flanders match too, but rank below a
+ * partner of that very sector or province. Returns as kb_search. */
+int kb_find_partners(kb_t *kb, const char *sector, const char *region,
+                     kb_hit_t *hits, size_t max, size_t *count);
+
+/* Writes at most `max` valid ids of a facet ("level", "region", "sector",
+ * "size", "goal" from lang/facets.json, or "type" for the entry types) to
+ * `values`, borrowed until kb_free(). Returns the number written, or 0 for
+ * an unknown facet name. */
+size_t kb_facet_values(const kb_t *kb, const char *facet, const char **values,
+                       size_t max);
 
 #endif

@@ -1,0 +1,221 @@
+/* Internals of the knowledge module shared by its source files: the facet
+ * vocabulary of lang/facets.json, the loaded entries with their facets as
+ * bit sets, the Dutch text analysis behind the FTS5 tokenizer, and the
+ * SQLite index. Not for use outside src/knowledge/, bench/knowledge/ and
+ * tests/knowledge/. */
+#ifndef STEMDESK_KB_PRIVATE_H
+#define STEMDESK_KB_PRIVATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "common/content.h"
+#include "knowledge/kb.h"
+#include "nlu/lexicon.h"
+#include "nlu/text.h"
+
+/* The facets of lang/facets.json, in the order of its keys. */
+typedef enum {
+    KB_FACET_LEVEL,
+    KB_FACET_REGION,
+    KB_FACET_SECTOR,
+    KB_FACET_SIZE,
+    KB_FACET_GOAL,
+    KB_FACET_COUNT
+} kb_facet_kind_t;
+
+/* At most this many values per facet, so that a set of values fits in a
+ * uint64_t. */
+#define KB_FACET_VALUES_MAX 64
+
+typedef struct {
+    char *value;  /* canonical id, e.g. "limburg" */
+    char *label;  /* Dutch label */
+    char *reason; /* Dutch reason, e.g. "in Limburg" */
+} kb_facet_value_t;
+
+typedef struct {
+    kb_facet_value_t values[KB_FACET_VALUES_MAX];
+    size_t count;
+} kb_facet_t;
+
+/* The facet vocabulary and the indices of the ids that have a meaning of
+ * their own in matching (-1 when lang/facets.json lacks them). */
+typedef struct {
+    kb_facet_t facets[KB_FACET_COUNT];
+    int region_flanders; /* "vlaanderen" */
+    int region_belgium;  /* "belgie" */
+    int region_brussels; /* "brussel" */
+    int sector_all;      /* "alle" */
+    int size_large;      /* "groot"; every other size is a small fit */
+} kb_facets_t;
+
+/* Facet names as lang/facets.json spells them ("level", "region", ...). */
+extern const char *const kb_facet_names[KB_FACET_COUNT];
+
+/* Entry types of the kb file format, in a fixed order. */
+extern const char *const kb_type_names[];
+#define KB_TYPE_COUNT 7
+
+/* Loads lang_dir/facets.json into `facets`. Returns 0, or -1 after adding
+ * errors. The caller frees with kb_facets_free() in both cases. */
+int kb_facets_load(kb_facets_t *facets, const char *lang_dir,
+                   content_errors_t *errs);
+void kb_facets_free(kb_facets_t *facets);
+
+/* Returns the index of `value` in a facet, or -1. */
+int kb_facet_find(const kb_facets_t *facets, kb_facet_kind_t kind,
+                  const char *value);
+
+/* Returns the index of an entry type name, or -1. */
+int kb_type_find(const char *name);
+
+/* Writes "a, b, c" with every id of a facet into `out`. */
+void kb_facet_list(const kb_facets_t *facets, kb_facet_kind_t kind, char *out,
+                   size_t size);
+
+/* A folded name of an entry (title or alias) for kb_find_named. */
+typedef struct {
+    char *compact;  /* folded letters without spaces, owned */
+    size_t letters; /* characters in `compact` */
+    size_t words;   /* tokens in the name */
+} kb_name_t;
+
+/* One loaded entry. Strings are borrowed from `json`, which the entry
+ * holds one reference to. */
+typedef struct {
+    json_t *json;
+    const char *id;
+    const char *title;
+    const char *summary;
+    const char *url; /* NULL when the entry has none */
+    int type;        /* index into kb_type_names */
+
+    uint64_t sets[KB_FACET_COUNT]; /* facet values listed, by index */
+    unsigned declared;             /* bit per facet the entry lists */
+    size_t set_sizes[KB_FACET_COUNT];
+
+    int has_fit;
+    int fit_small;
+    int fit_large;
+    int has_effort;
+    int hours_known;
+    double hours_per_year;
+    int facts_thin;
+    long order; /* route steps; LONG_MAX when absent */
+
+    kb_name_t *names;
+    size_t name_count;
+
+    uint64_t *terms; /* sorted hashes of the indexed terms, owned */
+    size_t term_count;
+} kb_item_t;
+
+/* Folded text analysis shared by indexing and querying: a lexicon of the
+ * kb's simple words for compound splitting and typo correction, a Dutch
+ * stemmer, and a cache of each indexed word's stem and compound parts. */
+typedef struct kb_text kb_text_t;
+
+#define KB_PARTS_MAX 4
+
+/* How one folded word is indexed. */
+typedef struct {
+    char stem[NLU_PART_MAX];
+    char parts[KB_PARTS_MAX][NLU_PART_MAX]; /* stems of compound parts */
+    size_t part_count;
+} kb_word_t;
+
+/* Creates the analysis; NULL when out of memory. Free with kb_text_free. */
+kb_text_t *kb_text_new(void);
+void kb_text_free(kb_text_t *text);
+
+/* Records the words of `s` for the lexicon. Returns 0 or -1 (memory). */
+int kb_text_learn(kb_text_t *text, const char *s);
+
+/* Builds the lexicon from the learned words: shortest first, each word is
+ * added unless it splits into known words, so compounds stay splittable.
+ * Returns 0 or -1 (memory). */
+int kb_text_build_lexicon(kb_text_t *text);
+
+/* Analyses one folded word. With `remember` the result is cached (used
+ * while indexing, whose vocabulary is bounded); queries pass 0 so that
+ * visitor text cannot grow memory. Returns a pointer to the cache or to
+ * `scratch`, valid until the next call. */
+const kb_word_t *kb_text_word(kb_text_t *text, const char *folded, int remember,
+                              kb_word_t *scratch);
+
+/* Returns 1 when a folded word is a Dutch function word that a query
+ * ignores ("de", "een", "voor"). */
+int kb_text_is_stopword(const char *folded);
+
+/* Returns the 64-bit FNV-1a hash of an index term. */
+uint64_t kb_term_hash(const char *term);
+
+/* Returns the lexicon (valid until kb_text_free). */
+const nlu_lexicon_t *kb_text_lexicon(const kb_text_t *text);
+
+/* Registers the FTS5 tokenizer "stemdesk_nl" on `db`. The db keeps a
+ * pointer to `text`, which must outlive it. Returns SQLITE_OK or an SQLite
+ * error code. */
+int kb_text_register(kb_text_t *text, sqlite3 *db);
+
+/* A candidate during ranking. */
+typedef struct {
+    uint32_t item;
+    uint64_t matched; /* bit per query phrase found in the entry */
+    double text;      /* BM25 relevance, higher is better; 0 without text */
+    double facets;
+    double score;
+} kb_candidate_t;
+
+struct kb {
+    kb_facets_t facets;
+    kb_item_t *items;
+    size_t count;
+    kb_text_t *text;
+    sqlite3 *db;
+    sqlite3_stmt *match;        /* rowid and BM25 of the rows of a MATCH */
+    sqlite3_stmt *matched;      /* kb_matched() of one row of a MATCH */
+    sqlite3_stmt *frequency;    /* number of entries that hold a term */
+    kb_candidate_t *scratch;    /* one per item, reused by every search */
+    const kb_item_t **by_id;    /* items sorted by id */
+    const kb_item_t **by_order; /* items sorted by type, order, id */
+    double index_seconds;       /* time spent building the FTS5 index */
+};
+
+/* Validates one entry of `file` at `pointer` ("/entries/3") and fills
+ * `item` from it. Returns the number of errors added. */
+int kb_validate_entry(const kb_facets_t *facets, const content_file_t *file,
+                      const char *pointer, json_t *entry, kb_item_t *item,
+                      content_errors_t *errs);
+
+/* Creates the in-memory database, the FTS5 table and fills it. Returns 0,
+ * or -1 after logging the SQLite error. */
+int kb_index_build(kb_t *kb);
+
+/* Fills the reasons of `hit` for an item under a filter. `words` lists the
+ * query words and `phrase_word` maps each matched phrase to its word. */
+typedef struct {
+    int level, region, sector, size, goal; /* facet index or -1 */
+    int type;                              /* type index or -1 */
+    double max_hours_per_month;            /* <= 0: no limit */
+} kb_query_filter_t;
+
+void kb_reasons_fill(const kb_t *kb, const kb_item_t *item,
+                     const kb_query_filter_t *filter, const char *words,
+                     kb_hit_t *hit);
+
+/* Optimal string alignment distance between a and b, or limit + 1 once it
+ * exceeds `limit`. */
+int kb_edit_distance(const char *a, const char *b, int limit);
+
+/* Copies UTF-8 text into out[size], cutting at a character boundary. */
+void kb_copy_utf8(char *out, size_t size, const char *s);
+
+/* Returns the database of the index, for benchmarks and tests. */
+sqlite3 *kb_database(kb_t *kb);
+
+#endif
