@@ -1,0 +1,66 @@
+// Helpers of the console tests: accounts made with `stemdesk user add`,
+// login over HTTP, and a /console socket with a session cookie.
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+
+import { repoRoot, stemdeskBinary } from '../browser/harness.mjs';
+
+const require = createRequire(path.join(repoRoot, 'package.json'));
+const WebSocket = require('ws');
+
+export const PASSWORD = 'correct horse battery staple';
+
+// Adds an account to the database at `dbPath`, the password on stdin.
+export function addUser(dbPath, name, role) {
+    const result = spawnSync(stemdeskBinary(),
+        ['user', 'add', name, '--role', role, '--db-path', dbPath],
+        { input: PASSWORD + '\n', encoding: 'utf8' });
+    if (result.status !== 0)
+        throw new Error(`user add ${name} failed: ${result.stderr}`);
+}
+
+// Logs in and returns {status, body, cookie}; cookie is "name=value".
+export async function login(url, name, password = PASSWORD) {
+    const res = await fetch(url + '/api/login', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ name, password }),
+    });
+    const header = res.headers.get('set-cookie') || '';
+    return {
+        status: res.status,
+        body: await res.json(),
+        header,
+        cookie: header.split(';')[0],
+    };
+}
+
+// Opens /console with `cookie`. Resolves {ws, frames} once open, or
+// {rejected: reason} when the upgrade is refused.
+export function openConsole(url, cookie) {
+    return new Promise((resolve) => {
+        const ws = new WebSocket(url.replace('http', 'ws') + '/console', {
+            headers: cookie ? { Cookie: cookie } : {},
+        });
+        const frames = [];
+        ws.on('message', (data) => frames.push(JSON.parse(data)));
+        ws.on('unexpected-response', (req, res) =>
+            resolve({ rejected: `HTTP ${res.statusCode}` }));
+        ws.on('error', (err) => resolve({ rejected: err.message }));
+        ws.on('open', () => resolve({ ws, frames }));
+    });
+}
+
+// Waits until a frame matching `test` has arrived.
+export async function waitFrame(frames, test, timeout = 5000) {
+    const deadline = Date.now() + timeout;
+    while (Date.now() < deadline) {
+        const found = frames.find(test);
+        if (found)
+            return found;
+        await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error('no matching frame; got: ' +
+                    frames.map((f) => f.type).join(', '));
+}
