@@ -276,7 +276,7 @@ static void flag_to_key(const char *name, char *key, size_t size)
 
 int cfg_is_setting(const char *name)
 {
-    char key[64];
+    char key[128];
     flag_to_key(name, key, sizeof key);
     return find_setting(key) != NULL;
 }
@@ -284,7 +284,7 @@ int cfg_is_setting(const char *name)
 int cfg_set(cfg_t *cfg, const char *name, const char *value, char *err,
             size_t size)
 {
-    char key[64];
+    char key[128];
     flag_to_key(name, key, sizeof key);
     const setting_t *s = find_setting(key);
     if (!s)
