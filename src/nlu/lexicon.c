@@ -1,0 +1,495 @@
+/* The lexicon: a hash set of folded words, a compound splitter over it, and
+ * a deletion-neighbourhood index for typo correction. The index uses the
+ * symmetric delete method: a word and a typo of it within k edits share a
+ * string made by deleting at most k characters from each. */
+#include "nlu/lexicon.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Words shorter than this are never corrected; words of up to
+ * LONG_WORD_MIN - 1 letters get one edit, longer words two. */
+#define CORRECT_MIN 5
+#define LONG_WORD_MIN 8
+/* Words longer than this many bytes are neither corrected nor offered as
+ * a correction. */
+#define DELETE_WORD_MAX 32
+/* Shortest part a compound is split into ("ict", "bouw"). */
+#define PART_MIN 3
+
+#define NO_WORD UINT32_MAX
+
+typedef struct {
+    uint64_t hash;
+    uint32_t word; /* index into words, NO_WORD when the slot is free */
+} word_slot_t;
+
+typedef struct {
+    uint64_t hash; /* hash of a delete variant */
+    uint32_t head; /* first posting, NO_WORD when the slot is free */
+} delete_slot_t;
+
+typedef struct {
+    uint32_t word;
+    uint32_t next;
+} posting_t;
+
+struct nlu_lexicon {
+    char **words; /* owned copies, in the order they were added */
+    uint32_t word_count;
+    uint32_t word_cap;
+
+    word_slot_t *set; /* open addressing, power-of-two size */
+    uint32_t set_cap;
+
+    delete_slot_t *deletes; /* open addressing, power-of-two size */
+    uint32_t delete_used;
+    uint32_t delete_cap;
+    posting_t *postings;
+    uint32_t posting_count;
+    uint32_t posting_cap;
+};
+
+/* FNV-1a, 64 bits. */
+static uint64_t hash_bytes(const char *s, size_t len)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 1099511628211ULL;
+    }
+    return h ? h : 1;
+}
+
+/* Counts the letters of a folded word: UTF-8 continuation bytes are not
+ * letters of their own. */
+static size_t letter_count(const char *s, size_t len)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++)
+        if (((unsigned char)s[i] & 0xC0) != 0x80)
+            n++;
+    return n;
+}
+
+nlu_lexicon_t *nlu_lexicon_new(void)
+{
+    nlu_lexicon_t *lex = calloc(1, sizeof *lex);
+    if (!lex)
+        return NULL;
+    lex->set_cap = 1024;
+    lex->set = malloc(lex->set_cap * sizeof *lex->set);
+    lex->delete_cap = 4096;
+    lex->deletes = malloc(lex->delete_cap * sizeof *lex->deletes);
+    if (!lex->set || !lex->deletes) {
+        nlu_lexicon_free(lex);
+        return NULL;
+    }
+    for (uint32_t i = 0; i < lex->set_cap; i++)
+        lex->set[i].word = NO_WORD;
+    for (uint32_t i = 0; i < lex->delete_cap; i++)
+        lex->deletes[i].head = NO_WORD;
+    return lex;
+}
+
+/* Frees the lexicon and every word it owns; accepts NULL. */
+void nlu_lexicon_free(nlu_lexicon_t *lexicon)
+{
+    if (!lexicon)
+        return;
+    for (uint32_t i = 0; i < lexicon->word_count; i++)
+        free(lexicon->words[i]);
+    free(lexicon->words);
+    free(lexicon->set);
+    free(lexicon->deletes);
+    free(lexicon->postings);
+    free(lexicon);
+}
+
+/* Returns the word index of s[0, len), or NO_WORD. */
+static uint32_t find_word(const nlu_lexicon_t *lex, const char *s, size_t len)
+{
+    uint64_t h = hash_bytes(s, len);
+    uint32_t mask = lex->set_cap - 1;
+    for (uint32_t i = (uint32_t)h & mask;; i = (i + 1) & mask) {
+        const word_slot_t *slot = &lex->set[i];
+        if (slot->word == NO_WORD)
+            return NO_WORD;
+        if (slot->hash == h) {
+            const char *w = lex->words[slot->word];
+            if (strncmp(w, s, len) == 0 && w[len] == '\0')
+                return slot->word;
+        }
+    }
+}
+
+static void set_insert(word_slot_t *set, uint32_t cap, uint64_t h,
+                       uint32_t word)
+{
+    uint32_t mask = cap - 1;
+    uint32_t i = (uint32_t)h & mask;
+    while (set[i].word != NO_WORD)
+        i = (i + 1) & mask;
+    set[i].hash = h;
+    set[i].word = word;
+}
+
+/* Doubles the word set when it is half full. Returns 0 or -1. */
+static int set_reserve(nlu_lexicon_t *lex)
+{
+    if ((lex->word_count + 1) * 2 <= lex->set_cap)
+        return 0;
+    uint32_t cap = lex->set_cap * 2;
+    word_slot_t *set = malloc(cap * sizeof *set);
+    if (!set)
+        return -1;
+    for (uint32_t i = 0; i < cap; i++)
+        set[i].word = NO_WORD;
+    for (uint32_t i = 0; i < lex->set_cap; i++)
+        if (lex->set[i].word != NO_WORD)
+            set_insert(set, cap, lex->set[i].hash, lex->set[i].word);
+    free(lex->set);
+    lex->set = set;
+    lex->set_cap = cap;
+    return 0;
+}
+
+/* Returns the slot of a delete variant's hash: the slot that contains it,
+ * or the free slot where it belongs. */
+static delete_slot_t *delete_slot(delete_slot_t *table, uint32_t cap,
+                                  uint64_t h)
+{
+    uint32_t mask = cap - 1;
+    uint32_t i = (uint32_t)h & mask;
+    while (table[i].head != NO_WORD && table[i].hash != h)
+        i = (i + 1) & mask;
+    return &table[i];
+}
+
+static int deletes_reserve(nlu_lexicon_t *lex)
+{
+    if ((lex->delete_used + 1) * 2 <= lex->delete_cap)
+        return 0;
+    uint32_t cap = lex->delete_cap * 2;
+    delete_slot_t *table = malloc(cap * sizeof *table);
+    if (!table)
+        return -1;
+    for (uint32_t i = 0; i < cap; i++)
+        table[i].head = NO_WORD;
+    for (uint32_t i = 0; i < lex->delete_cap; i++) {
+        if (lex->deletes[i].head == NO_WORD)
+            continue;
+        *delete_slot(table, cap, lex->deletes[i].hash) = lex->deletes[i];
+    }
+    free(lex->deletes);
+    lex->deletes = table;
+    lex->delete_cap = cap;
+    return 0;
+}
+
+/* Records that `word` has the delete variant s[0, len). Returns 0 or -1. */
+static int add_delete(nlu_lexicon_t *lex, const char *s, size_t len,
+                      uint32_t word)
+{
+    if (deletes_reserve(lex) != 0)
+        return -1;
+    uint64_t h = hash_bytes(s, len);
+    delete_slot_t *slot = delete_slot(lex->deletes, lex->delete_cap, h);
+    if (slot->head != NO_WORD && lex->postings[slot->head].word == word)
+        return 0; /* the same variant reached by deleting another letter */
+    if (lex->posting_count == lex->posting_cap) {
+        uint32_t cap = lex->posting_cap ? lex->posting_cap * 2 : 4096;
+        posting_t *grown = realloc(lex->postings, cap * sizeof *grown);
+        if (!grown)
+            return -1;
+        lex->postings = grown;
+        lex->posting_cap = cap;
+    }
+    posting_t *p = &lex->postings[lex->posting_count];
+    p->word = word;
+    if (slot->head == NO_WORD) {
+        slot->hash = h;
+        p->next = NO_WORD;
+        lex->delete_used++;
+    } else {
+        p->next = slot->head;
+    }
+    slot->head = lex->posting_count++;
+    return 0;
+}
+
+/* Calls `visit` with every string made by deleting up to `depth` single
+ * bytes from s[0, len), each once or more. Stops at the first non-zero
+ * return. Deletes run from left to right, so a pair of deletions is
+ * visited in one order only. */
+typedef int (*variant_fn)(const char *s, size_t len, void *arg);
+
+static int visit_deletes(char *s, size_t len, size_t from, int depth,
+                         variant_fn visit, void *arg)
+{
+    if (depth == 0)
+        return 0;
+    char buf[DELETE_WORD_MAX];
+    for (size_t i = from; i < len; i++) {
+        memcpy(buf, s, i);
+        memcpy(buf + i, s + i + 1, len - i - 1);
+        int rc = visit(buf, len - 1, arg);
+        if (rc == 0)
+            rc = visit_deletes(buf, len - 1, i, depth - 1, visit, arg);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* Maximum edits allowed for a word of `letters` letters. */
+static int max_edits(size_t letters)
+{
+    if (letters < CORRECT_MIN)
+        return 0;
+    return letters < LONG_WORD_MIN ? 1 : 2;
+}
+
+typedef struct {
+    nlu_lexicon_t *lex;
+    uint32_t word;
+} index_ctx_t;
+
+static int index_variant(const char *s, size_t len, void *arg)
+{
+    index_ctx_t *ctx = arg;
+    return add_delete(ctx->lex, s, len, ctx->word);
+}
+
+/* Indexes the delete variants of one word. A word of n letters can be the
+ * correction of a typo of n - 2 to n + 2 letters, so it needs as many
+ * deletes as the longest typo it may correct is allowed. */
+static int index_word(nlu_lexicon_t *lex, uint32_t word)
+{
+    const char *w = lex->words[word];
+    size_t len = strlen(w);
+    if (len > DELETE_WORD_MAX)
+        return 0;
+    int depth = max_edits(letter_count(w, len) + 2);
+    if (depth == 0)
+        return 0;
+    char buf[DELETE_WORD_MAX];
+    memcpy(buf, w, len);
+    index_ctx_t ctx = {lex, word};
+    if (add_delete(lex, buf, len, word) != 0)
+        return -1;
+    return visit_deletes(buf, len, 0, depth, index_variant, &ctx);
+}
+
+/* Adds a copy of `folded`; the lexicon owns the copy. */
+int nlu_lexicon_add(nlu_lexicon_t *lexicon, const char *folded)
+{
+    size_t len = strlen(folded);
+    if (len == 0 || find_word(lexicon, folded, len) != NO_WORD)
+        return 0;
+    if (set_reserve(lexicon) != 0)
+        return -1;
+    if (lexicon->word_count == lexicon->word_cap) {
+        uint32_t cap = lexicon->word_cap ? lexicon->word_cap * 2 : 256;
+        char **grown = realloc(lexicon->words, cap * sizeof *grown);
+        if (!grown)
+            return -1;
+        lexicon->words = grown;
+        lexicon->word_cap = cap;
+    }
+    char *copy = strdup(folded);
+    if (!copy)
+        return -1;
+    uint32_t word = lexicon->word_count++;
+    lexicon->words[word] = copy;
+    set_insert(lexicon->set, lexicon->set_cap, hash_bytes(folded, len), word);
+    return index_word(lexicon, word);
+}
+
+int nlu_lexicon_has(const nlu_lexicon_t *lexicon, const char *folded)
+{
+    return find_word(lexicon, folded, strlen(folded)) != NO_WORD;
+}
+
+/* Optimal string alignment distance (Levenshtein plus adjacent
+ * transpositions) between a and b, or limit + 1 once it must exceed
+ * `limit`. Both strings are at most DELETE_WORD_MAX bytes. */
+static int edit_distance(const char *a, size_t la, const char *b, size_t lb,
+                         int limit)
+{
+    enum { W = DELETE_WORD_MAX + 3 };
+    int rows[3][W];
+    int *prev2 = rows[0], *prev = rows[1], *cur = rows[2];
+    if ((la > lb ? la - lb : lb - la) > (size_t)limit)
+        return limit + 1;
+    for (size_t j = 0; j <= lb; j++)
+        prev[j] = (int)j;
+    for (size_t i = 1; i <= la; i++) {
+        int row_min = cur[0] = (int)i;
+        for (size_t j = 1; j <= lb; j++) {
+            int cost = a[i - 1] != b[j - 1];
+            int d = prev[j - 1] + cost;
+            if (prev[j] + 1 < d)
+                d = prev[j] + 1;
+            if (cur[j - 1] + 1 < d)
+                d = cur[j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+                a[i - 2] == b[j - 1] && prev2[j - 2] + 1 < d)
+                d = prev2[j - 2] + 1;
+            cur[j] = d;
+            if (d < row_min)
+                row_min = d;
+        }
+        if (row_min > limit)
+            return limit + 1;
+        int *t = prev2;
+        prev2 = prev;
+        prev = cur;
+        cur = t;
+    }
+    return prev[lb] > limit ? limit + 1 : prev[lb];
+}
+
+typedef struct {
+    const nlu_lexicon_t *lex;
+    const char *query;
+    size_t query_len;
+    int limit;
+    uint32_t best;
+    int best_distance;
+    int best_first_letter; /* 1 when best keeps the query's first letter */
+} correct_ctx_t;
+
+/* Checks every word that has the delete variant s[0, len) and keeps the
+ * nearest one. Ties go to a word with the query's first letter, then to the
+ * word added first. */
+static int check_variant(const char *s, size_t len, void *arg)
+{
+    correct_ctx_t *ctx = arg;
+    const nlu_lexicon_t *lex = ctx->lex;
+    uint64_t h = hash_bytes(s, len);
+    const delete_slot_t *slot = delete_slot(lex->deletes, lex->delete_cap, h);
+    for (uint32_t p = slot->head; p != NO_WORD; p = lex->postings[p].next) {
+        uint32_t word = lex->postings[p].word;
+        const char *w = lex->words[word];
+        size_t wl = strlen(w);
+        int d = edit_distance(ctx->query, ctx->query_len, w, wl, ctx->limit);
+        if (d > ctx->limit)
+            continue;
+        int first = w[0] == ctx->query[0];
+        int better = d < ctx->best_distance ||
+                     (d == ctx->best_distance &&
+                      (first > ctx->best_first_letter ||
+                       (first == ctx->best_first_letter && word < ctx->best)));
+        if (ctx->best == NO_WORD || better) {
+            ctx->best = word;
+            ctx->best_distance = d;
+            ctx->best_first_letter = first;
+        }
+    }
+    return 0;
+}
+
+/* Returns 1 and copies the word itself when it is known. */
+int nlu_lexicon_correct(const nlu_lexicon_t *lexicon, const char *folded,
+                        char *out, size_t size)
+{
+    size_t len = strlen(folded);
+    uint32_t known = find_word(lexicon, folded, len);
+    if (known != NO_WORD) {
+        snprintf(out, size, "%s", lexicon->words[known]);
+        return 1;
+    }
+    int limit = max_edits(letter_count(folded, len));
+    if (limit == 0 || len > DELETE_WORD_MAX)
+        return 0;
+
+    correct_ctx_t ctx = {.lex = lexicon,
+                         .query = folded,
+                         .query_len = len,
+                         .limit = limit,
+                         .best = NO_WORD,
+                         .best_distance = limit + 1};
+    char buf[DELETE_WORD_MAX];
+    memcpy(buf, folded, len);
+    check_variant(buf, len, &ctx);
+    visit_deletes(buf, len, 0, limit, check_variant, &ctx);
+    if (ctx.best == NO_WORD)
+        return 0;
+    snprintf(out, size, "%s", lexicon->words[ctx.best]);
+    return 1;
+}
+
+/* Dutch linking elements between the parts of a compound, tried in this
+ * order; the empty link comes first. */
+static const char *const links[] = {"", "s", "e", "en"};
+
+/* The best split of a suffix of the word: the number of parts and the
+ * letters spent on links (fewer parts win, then fewer link letters), and
+ * where its first part and link end. */
+typedef struct {
+    int parts; /* 0 when the suffix cannot be split */
+    int link_letters;
+    size_t part_end;
+    size_t next;
+} split_t;
+
+/* Splits a folded compound by dynamic programming from the end of the
+ * word. Returns 0 when the best split needs more than max_parts parts. */
+size_t nlu_split_compound(const nlu_lexicon_t *lexicon, const char *folded,
+                          char parts[][NLU_PART_MAX], size_t max_parts)
+{
+    size_t n = strlen(folded);
+    if (n < 2 * PART_MIN || n >= 256 || max_parts < 2 ||
+        find_word(lexicon, folded, n) != NO_WORD)
+        return 0;
+
+    split_t best[256];
+    memset(best, 0, (n + 1) * sizeof *best);
+    for (size_t i = n - PART_MIN + 1; i-- > 0;) {
+        for (size_t j = i + PART_MIN; j <= n; j++) {
+            if (j - i >= NLU_PART_MAX ||
+                find_word(lexicon, folded + i, j - i) == NO_WORD)
+                continue;
+            for (size_t k = 0; k < sizeof links / sizeof *links; k++) {
+                size_t ll = strlen(links[k]);
+                size_t next = j + ll;
+                int parts, letters;
+                if (next > n || strncmp(folded + j, links[k], ll) != 0)
+                    continue;
+                if (next == n) {
+                    if (ll != 0)
+                        continue; /* a link is only allowed between parts */
+                    parts = 1;
+                    letters = 0;
+                } else {
+                    if (best[next].parts == 0)
+                        continue;
+                    parts = best[next].parts + 1;
+                    letters = best[next].link_letters + (int)ll;
+                }
+                split_t *b = &best[i];
+                if (b->parts == 0 || parts < b->parts ||
+                    (parts == b->parts && letters < b->link_letters)) {
+                    b->parts = parts;
+                    b->link_letters = letters;
+                    b->part_end = j;
+                    b->next = next;
+                }
+            }
+        }
+    }
+
+    if (best[0].parts < 2 || (size_t)best[0].parts > max_parts)
+        return 0;
+    size_t count = 0;
+    for (size_t i = 0; i < n; i = best[i].next) {
+        size_t len = best[i].part_end - i;
+        memcpy(parts[count], folded + i, len);
+        parts[count][len] = '\0';
+        count++;
+    }
+    return count;
+}

@@ -1,0 +1,37 @@
+/* A vocabulary of folded words for compound splitting ("bedrijfsbezoeken"
+ * into "bedrijf" and "bezoeken") and typo correction. Built once when
+ * content loads, read-only afterwards. */
+#ifndef STEMDESK_NLU_LEXICON_H
+#define STEMDESK_NLU_LEXICON_H
+
+#include <stddef.h>
+
+#define NLU_PART_MAX 64
+
+typedef struct nlu_lexicon nlu_lexicon_t;
+
+/* Creates an empty lexicon; NULL when out of memory. */
+nlu_lexicon_t *nlu_lexicon_new(void);
+void nlu_lexicon_free(nlu_lexicon_t *lexicon);
+
+/* Adds one folded word (see nlu_fold); duplicates are ignored. Returns 0,
+ * or -1 when out of memory. */
+int nlu_lexicon_add(nlu_lexicon_t *lexicon, const char *folded);
+
+/* Returns 1 when the folded word is in the lexicon. */
+int nlu_lexicon_has(const nlu_lexicon_t *lexicon, const char *folded);
+
+/* Splits a folded compound into known parts, allowing the Dutch linking
+ * letters "s" and "e(n)" between parts. Writes up to max_parts parts and
+ * returns their number, or 0 when the word is not a compound of known
+ * words (a known word on its own is not split). */
+size_t nlu_split_compound(const nlu_lexicon_t *lexicon, const char *folded,
+                          char parts[][NLU_PART_MAX], size_t max_parts);
+
+/* Finds the known word nearest to an unknown folded word: at most one edit
+ * for words of 5 to 7 letters and two for longer words; shorter words are
+ * never corrected. Writes it to `out` and returns 1, or returns 0. */
+int nlu_lexicon_correct(const nlu_lexicon_t *lexicon, const char *folded,
+                        char *out, size_t size);
+
+#endif

@@ -1,0 +1,254 @@
+/* Lexicon: membership, compound splitting and typo correction. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "nlu/lexicon.h"
+
+static const char *const vocabulary[] = {
+    "bedrijf",      "bezoek",    "bezoeken",  "school",      "leerkracht",
+    "leerkrachten", "opleiding", "techniek",  "stage",       "plaats",
+    "dag",          "week",      "jongeren",  "werk",        "plek",
+    "leren",        "kind",      "kinderen",  "boek",        "open",
+    "voeding",      "sector",    "metaal",    "bewerking",   "ict",
+    "bouw",         "limburg",   "antwerpen", "hasselt",     "oostende",
+    "mol",          "boom",      "zele",      "lier",        "techniekles",
+    "wetenschap",   "onderwijs", "secundair", "technologie", "personeel",
+};
+
+static int setup(void **state)
+{
+    nlu_lexicon_t *lex = nlu_lexicon_new();
+    if (!lex)
+        return -1;
+    for (size_t i = 0; i < sizeof vocabulary / sizeof *vocabulary; i++)
+        if (nlu_lexicon_add(lex, vocabulary[i]) != 0)
+            return -1;
+    *state = lex;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    nlu_lexicon_free(*state);
+    return 0;
+}
+
+static void test_lexicon_membership(void **state)
+{
+    nlu_lexicon_t *lex = *state;
+    assert_true(nlu_lexicon_has(lex, "bedrijf"));
+    assert_true(nlu_lexicon_has(lex, "ict"));
+    assert_false(nlu_lexicon_has(lex, "bedrij"));
+    assert_false(nlu_lexicon_has(lex, "bedrijfs"));
+    assert_false(nlu_lexicon_has(lex, ""));
+    assert_int_equal(nlu_lexicon_add(lex, "bedrijf"), 0); /* duplicate */
+}
+
+static void test_lexicon_grows(void **state)
+{
+    (void)state;
+    nlu_lexicon_t *lex = nlu_lexicon_new();
+    assert_non_null(lex);
+    char word[32];
+    for (int i = 0; i < 20000; i++) {
+        snprintf(word, sizeof word, "woord%dx", i);
+        assert_int_equal(nlu_lexicon_add(lex, word), 0);
+    }
+    for (int i = 0; i < 20000; i += 997) {
+        snprintf(word, sizeof word, "woord%dx", i);
+        assert_true(nlu_lexicon_has(lex, word));
+    }
+    assert_false(nlu_lexicon_has(lex, "woord20000x"));
+    nlu_lexicon_free(lex);
+}
+
+/* Splits `word` and joins the parts with '+', or "" when not split. */
+static const char *split(nlu_lexicon_t *lex, const char *word)
+{
+    static char joined[256];
+    char parts[6][NLU_PART_MAX];
+    size_t n = nlu_split_compound(lex, word, parts, 6);
+    joined[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0)
+            strcat(joined, "+");
+        strcat(joined, parts[i]);
+    }
+    return joined;
+}
+
+static void test_split_compounds(void **state)
+{
+    nlu_lexicon_t *lex = *state;
+    assert_string_equal(split(lex, "bedrijfsbezoeken"), "bedrijf+bezoeken");
+    assert_string_equal(split(lex, "bedrijfsbezoek"), "bedrijf+bezoek");
+    assert_string_equal(split(lex, "schoolbezoek"), "school+bezoek");
+    assert_string_equal(split(lex, "stageplaats"), "stage+plaats");
+    assert_string_equal(split(lex, "werkplekleren"), "werk+plek+leren");
+    assert_string_equal(split(lex, "schoolbezoeken"), "school+bezoeken");
+}
+
+static void test_split_linking_letters(void **state)
+{
+    nlu_lexicon_t *lex = *state;
+    /* "en": kind + en + boek; the whole word "kinderen" is not a part. */
+    assert_string_equal(split(lex, "kindenboek"), "kind+boek");
+    /* "e": dag + e + week is not Dutch, but the rule allows the letter. */
+    assert_string_equal(split(lex, "dageweek"), "dag+week");
+    /* Fewer link letters win: leerkrachten + opleiding, not
+     * leerkracht + en + opleiding. */
+    assert_string_equal(split(lex, "leerkrachtenopleiding"),
+                        "leerkrachten+opleiding");
+    assert_string_equal(split(lex, "metaalbewerking"), "metaal+bewerking");
+    assert_string_equal(split(lex, "voedingssector"), "voeding+sector");
+}
+
+static void test_split_rejects(void **state)
+{
+    nlu_lexicon_t *lex = *state;
+    char parts[4][NLU_PART_MAX];
+    /* A known word is not split. */
+    assert_int_equal(nlu_split_compound(lex, "techniekles", parts, 4), 0);
+    assert_int_equal(nlu_split_compound(lex, "bedrijf", parts, 4), 0);
+    /* Unknown remainder, trailing link letter, parts too short. */
+    assert_int_equal(nlu_split_compound(lex, "bedrijfxyz", parts, 4), 0);
+    assert_int_equal(nlu_split_compound(lex, "bedrijfs", parts, 4), 0);
+    assert_int_equal(nlu_split_compound(lex, "bedrijfsbezoekens", parts, 4), 0);
+    assert_int_equal(nlu_split_compound(lex, "", parts, 4), 0);
+    /* Three parts do not fit in two. */
+    assert_int_equal(nlu_split_compound(lex, "werkplekleren", parts, 2), 0);
+}
+
+static const char *correct(nlu_lexicon_t *lex, const char *word)
+{
+    static char out[64];
+    if (!nlu_lexicon_correct(lex, word, out, sizeof out))
+        return "";
+    return out;
+}
+
+static void test_correct_one_edit(void **state)
+{
+    nlu_lexicon_t *lex = *state;
+    assert_string_equal(correct(lex, "scool"), "school");   /* deletion */
+    assert_string_equal(correct(lex, "schoool"), "school"); /* insertion */
+    assert_string_equal(correct(lex, "metall"), "metaal");
+    assert_string_equal(correct(lex, "metaak"), "metaal");   /* substitution */
+    assert_string_equal(correct(lex, "hasslet"), "hasselt"); /* swap */
+    assert_string_equal(correct(lex, "bedrjif"), "bedrijf");
+}
+
+static void test_correct_two_edits(void **state)
+{
+    nlu_lexicon_t *lex = *state;
+    assert_string_equal(correct(lex, "techinek"), "techniek");
+    assert_string_equal(correct(lex, "tecnhiek"), "techniek");
+    assert_string_equal(correct(lex, "oostnede"), "oostende");
+    assert_string_equal(correct(lex, "leerkrahten"), "leerkrachten");
+    assert_string_equal(correct(lex, "onderwjs"), "onderwijs");
+    assert_string_equal(correct(lex, "persneel"), "personeel");
+    assert_string_equal(correct(lex, "wetenschp"), "wetenschap");
+}
+
+static void test_correct_limits(void **state)
+{
+    nlu_lexicon_t *lex = *state;
+    /* Words of 5 to 7 letters get one edit, not two. */
+    assert_string_equal(correct(lex, "skoool"), "");
+    assert_string_equal(correct(lex, "metxxl"), "");
+    /* Words of 8 letters or more get two edits, not three. */
+    assert_string_equal(correct(lex, "tachnoak"), "");
+    /* Short words are never corrected: no over-correction. */
+    assert_string_equal(correct(lex, "mool"), "");
+    assert_string_equal(correct(lex, "bom"), "");
+    assert_string_equal(correct(lex, "zee"), "");
+    assert_string_equal(correct(lex, "lie"), "");
+    assert_string_equal(correct(lex, "dak"), "");
+    /* A known word is returned as itself. */
+    assert_string_equal(correct(lex, "mol"), "mol");
+    assert_string_equal(correct(lex, "school"), "school");
+    /* Nothing near. */
+    assert_string_equal(correct(lex, "qqqqqqqq"), "");
+    assert_string_equal(correct(lex, ""), "");
+}
+
+static void test_correct_truncates_output(void **state)
+{
+    nlu_lexicon_t *lex = *state;
+    char out[4];
+    assert_int_equal(nlu_lexicon_correct(lex, "scool", out, sizeof out), 1);
+    assert_string_equal(out, "sch");
+}
+
+/* Makes a pseudo-random word of 6 to 12 lower-case letters. */
+static void random_word(uint32_t *seed, char *out)
+{
+    *seed = *seed * 1103515245u + 12345u;
+    size_t len = 6 + (*seed >> 16) % 7;
+    for (size_t i = 0; i < len; i++) {
+        *seed = *seed * 1103515245u + 12345u;
+        out[i] = (char)('a' + (*seed >> 16) % 26);
+    }
+    out[len] = '\0';
+}
+
+/* The classifier corrects every unknown token, so a lookup in a lexicon of
+ * 20,000 words must stay in the microseconds. The bound is loose because
+ * the sanitizers slow the build down several times. */
+static void test_correct_speed(void **state)
+{
+    (void)state;
+    nlu_lexicon_t *lex = nlu_lexicon_new();
+    assert_non_null(lex);
+    char word[32];
+    uint32_t seed = 7;
+    for (int i = 0; i < 20000; i++) {
+        random_word(&seed, word);
+        assert_int_equal(nlu_lexicon_add(lex, word), 0);
+    }
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int found = 0;
+    char out[64];
+    seed = 7;
+    for (int i = 0; i < 20000; i++) {
+        random_word(&seed, word);
+        word[2] = word[2] == 'q' ? 'x' : 'q'; /* one substitution */
+        found += nlu_lexicon_correct(lex, word, out, sizeof out);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double seconds =
+        (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+    print_message("20000 corrections in %.3f s\n", seconds);
+    assert_int_equal(found, 20000);
+    assert_true(seconds < 10.0);
+    nlu_lexicon_free(lex);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_lexicon_membership, setup,
+                                        teardown),
+        cmocka_unit_test(test_lexicon_grows),
+        cmocka_unit_test_setup_teardown(test_split_compounds, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_split_linking_letters, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_split_rejects, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_correct_one_edit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_correct_two_edits, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_correct_limits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_correct_truncates_output, setup,
+                                        teardown),
+        cmocka_unit_test(test_correct_speed),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
