@@ -1,0 +1,659 @@
+/* Script actions, conditions and Dutch templates. Actions read the
+ * knowledge base (searches are reads; the connection is only mutable for
+ * SQLite's sake) and write messages and effects into the turn. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/internal.h"
+
+#define ENG_TEXT_MAX 4096
+
+/* ---- templates ---- */
+
+const char *eng_pick_variant(eng_turn_t *t, const json_t *prompt)
+{
+    if (json_is_string(prompt))
+        return json_string_value(prompt);
+    size_t n = json_array_size(prompt);
+    if (n == 0)
+        return NULL;
+    /* The counter lives in the state, so a replay picks the same text. */
+    long long counter =
+        json_integer_value(json_object_get(t->state, "variant"));
+    json_object_set_new(t->state, "variant", json_integer(counter + 1));
+    return json_string_value(json_array_get(prompt, (size_t)counter % n));
+}
+
+/* Replaces every "{key}" in `template_text` with values[i] for keys[i]. */
+static void fill(char *out, size_t size, const char *template_text,
+                 const char *const *keys, const char *const *values,
+                 size_t count)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (const char *p = template_text; *p && used + 1 < size;) {
+        const char *close = *p == '{' ? strchr(p, '}') : NULL;
+        size_t i = count;
+        if (close)
+            for (i = 0; i < count; i++)
+                if (strlen(keys[i]) == (size_t)(close - p - 1) &&
+                    !strncmp(p + 1, keys[i], (size_t)(close - p - 1)))
+                    break;
+        if (close && i < count) {
+            used += (size_t)snprintf(out + used, size - used, "%s",
+                                     values[i] ? values[i] : "");
+            if (used >= size)
+                used = size - 1;
+            p = close + 1;
+        } else {
+            out[used++] = *p++;
+            out[used] = '\0';
+        }
+    }
+}
+
+const char *eng_slot_label(eng_turn_t *t, const char *slot, char *buffer,
+                           size_t size)
+{
+    json_t *entry = json_object_get(json_object_get(t->state, "slots"), slot);
+    const char *value = json_string_value(json_object_get(entry, "value"));
+    if (!value)
+        return NULL;
+    json_t *def = json_object_get(t->script->slots, slot);
+    const char *entity = json_string_value(json_object_get(def, "entity"));
+    if (entity && !strcmp(entity, "time")) {
+        const char *tpl =
+            json_string_value(json_object_get(t->script->texts, "time_value"));
+        const char *keys[] = {"number"};
+        const char *values[] = {value};
+        fill(buffer, size, tpl ? tpl : "{number}", keys, values, 1);
+        return buffer;
+    }
+    size_t i;
+    json_t *item;
+    json_array_foreach(json_object_get(def, "values"), i, item)
+    {
+        const char *v = json_string_value(json_object_get(item, "value"));
+        if (v && !strcmp(v, value))
+            return json_string_value(json_object_get(item, "label"));
+    }
+    return value;
+}
+
+static void build_summary(eng_turn_t *t, char *out, size_t size)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    const char *name;
+    json_t *def;
+    json_object_foreach(t->script->slots, name, def)
+    {
+        json_t *entry =
+            json_object_get(json_object_get(t->state, "slots"), name);
+        if (!entry)
+            continue;
+        char line[512];
+        char buffer[256];
+        const char *label = eng_slot_label(t, name, buffer, sizeof buffer);
+        const char *keys[] = {"label", "slot"};
+        const char *values[] = {
+            label, json_string_value(json_object_get(def, "label"))};
+        const char *tpl =
+            label ? json_string_value(json_object_get(def, "summary"))
+                  : json_string_value(
+                        json_object_get(t->script->texts, "summary_unknown"));
+        fill(line, sizeof line, tpl ? tpl : "", keys, values, 2);
+        used += (size_t)snprintf(out + used, size - used, "%s- %s",
+                                 used ? "\n" : "", line);
+        if (used >= size)
+            return;
+    }
+}
+
+static const char *entry_title(eng_turn_t *t, const char *key)
+{
+    const char *id = eng_state_str(t->state, key);
+    if (!id || !t->content->kb)
+        return NULL;
+    return json_string_value(
+        json_object_get(kb_entry(t->content->kb, id), "title"));
+}
+
+char *eng_expand(eng_turn_t *t, const char *template_text)
+{
+    char *out = malloc(ENG_TEXT_MAX);
+    if (!out)
+        return NULL;
+    char summary[2048];
+    build_summary(t, summary, sizeof summary);
+
+    /* Labels of the slot changed last, for "slot_changed". */
+    const char *changed = eng_state_str(t->state, "_changed");
+    char changed_buffer[256];
+    const char *changed_value =
+        changed
+            ? eng_slot_label(t, changed, changed_buffer, sizeof changed_buffer)
+            : NULL;
+    const char *changed_label =
+        changed ? json_string_value(json_object_get(
+                      json_object_get(t->script->slots, changed), "label"))
+                : NULL;
+
+    const char *keys[] = {"summary", "entry",         "partner",
+                          "advisor", "changed_label", "changed_value"};
+    const char *values[] = {summary,
+                            entry_title(t, "entry"),
+                            entry_title(t, "partner"),
+                            eng_state_str(t->state, "advisor"),
+                            changed_label,
+                            changed_value};
+    fill(out, ENG_TEXT_MAX, template_text ? template_text : "", keys, values,
+         sizeof keys / sizeof *keys);
+    return out;
+}
+
+/* ---- slots for effects ---- */
+
+json_t *eng_slots_summary(const json_t *state)
+{
+    json_t *out = json_object();
+    const char *name;
+    json_t *entry;
+    json_object_foreach(json_object_get(state, "slots"), name, entry)
+    {
+        json_t *value = json_object_get(entry, "value");
+        json_object_set_new(out, name,
+                            value ? json_copy(value) : json_string("unknown"));
+    }
+    return out;
+}
+
+/* ---- knowledge base ---- */
+
+static const char *slot_value(eng_turn_t *t, const char *kind)
+{
+    const char *name;
+    json_t *def;
+    json_object_foreach(t->script->slots, name, def)
+    {
+        const char *entity = json_string_value(json_object_get(def, "entity"));
+        if (entity && !strcmp(entity, kind))
+            return json_string_value(json_object_get(
+                json_object_get(json_object_get(t->state, "slots"), name),
+                "value"));
+    }
+    return NULL;
+}
+
+static double slot_number(eng_turn_t *t, const char *kind)
+{
+    const char *value = slot_value(t, kind);
+    return value ? atof(value) : 0;
+}
+
+static json_t *hit_card(const kb_hit_t *hit)
+{
+    json_t *why = json_array();
+    for (size_t i = 0; i < hit->reason_count; i++)
+        json_array_append_new(why, json_string(hit->reasons[i]));
+    return json_pack("{s:s, s:o, s:s, s:o}", "title", hit->title, "url",
+                     hit->url[0] ? json_string(hit->url) : json_null(),
+                     "summary", hit->summary, "why", why);
+}
+
+static int has_hit(const kb_hit_t *hits, size_t count, const char *id)
+{
+    for (size_t i = 0; i < count; i++)
+        if (!strcmp(hits[i].id, id))
+            return 1;
+    return 0;
+}
+
+/* Searches initiatives for the slots; when fewer than cards_min match, the
+ * least important facets are dropped one by one. */
+static void search_initiatives(eng_turn_t *t, const json_t *action)
+{
+    kb_filter_t filter = {.type = "initiative",
+                          .level = slot_value(t, "level"),
+                          .region = slot_value(t, "region"),
+                          .sector = slot_value(t, "sector"),
+                          .size = slot_value(t, "size"),
+                          .goal = slot_value(t, "goal"),
+                          .max_hours_per_month = slot_number(t, "time")};
+    size_t max = (size_t)t->script->cards_max;
+    kb_hit_t *hits = calloc(max, sizeof *hits);
+    kb_hit_t *found = calloc(max, sizeof *found);
+    size_t count = 0;
+    if (!hits || !found || !t->content->kb)
+        goto done;
+    const char **relax[] = {NULL, &filter.sector, &filter.size, &filter.goal,
+                            &filter.level};
+    for (size_t step = 0; step < 6 && count < (size_t)t->script->cards_min;
+         step++) {
+        if (step == 1)
+            filter.max_hours_per_month = 0;
+        else if (step >= 2 && step - 1 < sizeof relax / sizeof *relax)
+            *relax[step - 1] = NULL;
+        size_t n = 0;
+        if (kb_search(t->content->kb, "", &filter, found, max, &n) != 0)
+            break;
+        for (size_t i = 0; i < n && count < max; i++)
+            if (!has_hit(hits, count, found[i].id))
+                hits[count++] = found[i];
+    }
+
+done:;
+    json_t *shown = json_object_get(t->state, "shown");
+    if (count == 0) {
+        eng_say_key(t, "no_results");
+        json_array_append_new(t->effects,
+                              json_pack("{s:s, s:s}", "type", "unanswered",
+                                        "text", "no initiatives matched"));
+    } else {
+        json_t *cards = json_array();
+        json_array_clear(shown);
+        for (size_t i = 0; i < count; i++) {
+            json_array_append_new(cards, hit_card(&hits[i]));
+            json_array_append_new(shown, json_string(hits[i].id));
+        }
+        json_t *say = json_object_get(action, "say");
+        if (!say)
+            say = json_object_get(t->script->texts, "results_intro");
+        char *text = eng_expand(t, eng_pick_variant(t, say));
+        eng_say(t, "bot", text ? text : "", NULL, cards);
+        free(text);
+    }
+    free(hits);
+    free(found);
+}
+
+/* Appends `text` to `out` as a new line. */
+static void append_line(char *out, size_t size, const char *text)
+{
+    size_t used = strlen(out);
+    snprintf(out + used, size - used, "%s%s", used ? "\n" : "", text);
+}
+
+static void show_checklist(eng_turn_t *t, const json_t *action)
+{
+    const json_t *entry = NULL;
+    if (!t->content->kb ||
+        kb_list_type(t->content->kb, "checklist", &entry, 1) == 0) {
+        eng_say_key(t, "no_entry");
+        return;
+    }
+    const char *goal = slot_value(t, "goal");
+    char text[ENG_TEXT_MAX] = "";
+    json_t *say = json_object_get(action, "say");
+    char *intro = eng_expand(
+        t, eng_pick_variant(
+               t, say ? say
+                      : json_object_get(t->script->texts, "checklist_intro")));
+    append_line(text, sizeof text, intro ? intro : "");
+    free(intro);
+    size_t i;
+    json_t *item;
+    json_array_foreach(json_object_get(entry, "items"), i, item)
+    {
+        /* Items for other goals than the visitor's are left out. */
+        json_t *goals = json_object_get(item, "goals");
+        int fits = !goals || !goal;
+        size_t j;
+        json_t *g;
+        json_array_foreach(goals, j, g)
+        {
+            if (goal && !strcmp(or_empty(json_string_value(g)), goal))
+                fits = 1;
+        }
+        if (!fits)
+            continue;
+        char line[600];
+        snprintf(line, sizeof line, "- %s",
+                 or_empty(json_string_value(json_object_get(item, "text"))));
+        append_line(text, sizeof text, line);
+    }
+    eng_say(t, "bot", text, NULL, NULL);
+}
+
+static void join_strings(const json_t *array, char *out, size_t size)
+{
+    out[0] = '\0';
+    size_t i;
+    json_t *s;
+    json_array_foreach(array, i, s)
+    {
+        size_t used = strlen(out);
+        snprintf(out + used, size - used, "%s%s", i ? " " : "",
+                 json_string_value(s));
+    }
+}
+
+static void show_route(eng_turn_t *t, const json_t *action)
+{
+    enum { MAX_STEPS = 16 };
+    const json_t *steps[MAX_STEPS];
+    size_t count = t->content->kb ? kb_list_type(t->content->kb, "route-step",
+                                                 steps, MAX_STEPS)
+                                  : 0;
+    if (count == 0) {
+        eng_say_key(t, "no_entry");
+        return;
+    }
+
+    char text[ENG_TEXT_MAX] = "";
+    json_t *say = json_object_get(action, "say");
+    char *intro = eng_expand(
+        t,
+        eng_pick_variant(
+            t, say ? say : json_object_get(t->script->texts, "route_intro")));
+    append_line(text, sizeof text, intro ? intro : "");
+    free(intro);
+    const char *tpl =
+        json_string_value(json_object_get(t->script->texts, "route_step"));
+    for (size_t i = 0; i < count; i++) {
+        char order[16], dos[1024], donts[1024], line[2400];
+        snprintf(
+            order, sizeof order, "%lld",
+            (long long)json_integer_value(json_object_get(steps[i], "order")));
+        join_strings(json_object_get(steps[i], "dos"), dos, sizeof dos);
+        join_strings(json_object_get(steps[i], "donts"), donts, sizeof donts);
+        const char *keys[] = {"order", "title", "dos", "donts"};
+        const char *values[] = {
+            order, json_string_value(json_object_get(steps[i], "title")), dos,
+            donts};
+        fill(line, sizeof line, tpl ? tpl : "{order}. {title}", keys, values,
+             4);
+        append_line(text, sizeof text, line);
+    }
+    eng_say(t, "bot", text, NULL, NULL);
+}
+
+/* Describes the named entry, or the first card shown, with one field. */
+static void describe_entry(eng_turn_t *t, const json_t *action)
+{
+    const char *id = json_string_value(json_object_get(action, "entry"));
+    if (!id)
+        id = eng_state_str(t->state, "entry");
+    if (!id)
+        id = json_string_value(
+            json_array_get(json_object_get(t->state, "shown"), 0));
+    const json_t *entry =
+        id && t->content->kb ? kb_entry(t->content->kb, id) : NULL;
+    if (!entry) {
+        eng_say_key(t, "no_entry");
+        if (t->event->text)
+            json_array_append_new(t->effects,
+                                  json_pack("{s:s, s:s}", "type", "unanswered",
+                                            "text", t->event->text));
+        return;
+    }
+    json_object_set_new(t->state, "entry", json_string(id));
+    const char *field = json_string_value(json_object_get(action, "field"));
+    if (!field)
+        field = "summary";
+    char text[ENG_TEXT_MAX] = "";
+    const char *title = json_string_value(json_object_get(entry, "title"));
+    if (!strcmp(field, "effort")) {
+        json_t *effort = json_object_get(entry, "effort");
+        const char *parts[] = {"basis", "people", "place", "money"};
+        snprintf(text, sizeof text, "%s:", title);
+        for (size_t i = 0; i < 4; i++) {
+            const char *part =
+                json_string_value(json_object_get(effort, parts[i]));
+            if (part && *part) {
+                size_t used = strlen(text);
+                snprintf(text + used, sizeof text - used, " %s", part);
+            }
+        }
+    } else {
+        const char *value = json_string_value(json_object_get(entry, field));
+        snprintf(text, sizeof text, "%s: %s", title, value ? value : "");
+        if (!strcmp(field, "summary")) {
+            const char *join =
+                json_string_value(json_object_get(entry, "how_to_join"));
+            if (join)
+                append_line(text, sizeof text, join);
+        }
+    }
+    const char *url = json_string_value(json_object_get(entry, "url"));
+    json_t *card = json_pack(
+        "{s:s, s:o, s:s, s:[]}", "title", title, "url",
+        url ? json_string(url) : json_null(), "summary",
+        or_empty(json_string_value(json_object_get(entry, "summary"))), "why");
+    eng_say(t, "bot", text, NULL, card ? json_pack("[o]", card) : NULL);
+}
+
+/* Returns 1 when the entry's `field` array names `value` itself rather
+ * than covering it with "alle" or all of Flanders. */
+static int names_value(const json_t *entry, const char *field,
+                       const char *value)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(entry, field), i, v)
+    {
+        if (!strcmp(or_empty(json_string_value(v)), value))
+            return 1;
+    }
+    return 0;
+}
+
+/* Finds a partner that can take a request: a sector fund or federation of
+ * the visitor's sector, else a regional partner (RTC or POM) of the
+ * province. Sets or clears "partner" in the state. */
+static void find_partner(eng_turn_t *t)
+{
+    json_object_del(t->state, "partner");
+    const char *sector = slot_value(t, "sector");
+    const char *region = slot_value(t, "region");
+    kb_hit_t hits[16];
+    size_t n = 0;
+    if (!t->content->kb || (!sector && !region) ||
+        kb_find_partners(t->content->kb, sector, region, hits, 16, &n) != 0)
+        return;
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < n; i++) {
+            const json_t *entry = kb_entry(t->content->kb, hits[i].id);
+            json_t *partner = json_object_get(entry, "partner");
+            const char *kind =
+                or_empty(json_string_value(json_object_get(partner, "kind")));
+            if (!json_is_true(json_object_get(partner, "dispatch")))
+                continue;
+            int fits = pass == 0 ? sector &&
+                                       (!strcmp(kind, "sector-fund") ||
+                                        !strcmp(kind, "federation")) &&
+                                       names_value(entry, "sectors", sector)
+                                 : region &&
+                                       (!strcmp(kind, "rtc") ||
+                                        !strcmp(kind, "pom")) &&
+                                       names_value(entry, "regions", region);
+            if (!fits)
+                continue;
+            json_object_set_new(t->state, "partner", json_string(hits[i].id));
+            return;
+        }
+    }
+}
+
+static const char *reason_detail(const char *reason)
+{
+    if (!strcmp(reason, "visitor_request"))
+        return "visitor asked for a person";
+    if (!strcmp(reason, "frustration"))
+        return "visitor seems frustrated";
+    if (!strcmp(reason, "out_of_scope"))
+        return "question outside the desk's scope";
+    if (!strcmp(reason, "tailored_advice"))
+        return "needs tailored advice (subsidies, legal or contract details)";
+    return "bot stayed unsure after clarifying";
+}
+
+static void escalate(eng_turn_t *t, const json_t *action)
+{
+    const char *reason = json_string_value(json_object_get(action, "reason"));
+    if (!reason)
+        reason = json_string_value(
+            json_object_get(json_object_get(t->state, "escalation"), "reason"));
+    if (!reason)
+        reason = "unsure";
+    char detail[256];
+    snprintf(detail, sizeof detail, "%s; last intent %s (%.2f); node %s",
+             reason_detail(reason), t->intent[0] ? t->intent : "none", t->score,
+             eng_state_str(t->state, "node") ? eng_state_str(t->state, "node")
+                                             : "none");
+    json_object_set_new(t->state, "escalation",
+                        json_pack("{s:s}", "reason", reason));
+    json_array_append_new(t->effects,
+                          json_pack("{s:s, s:s, s:s, s:o}", "type", "escalate",
+                                    "reason", reason, "detail", detail, "slots",
+                                    eng_slots_summary(t->state)));
+}
+
+static void collect_contact(eng_turn_t *t)
+{
+    json_t *contact = json_object_get(t->state, "contact");
+    if (!json_is_true(json_object_get(t->state, "consent")) || !contact)
+        return;
+    json_t *fields[3];
+    const char *keys[] = {"name", "email", "phone"};
+    for (size_t i = 0; i < 3; i++) {
+        json_t *v = json_object_get(contact, keys[i]);
+        fields[i] = v ? json_copy(v) : json_null();
+    }
+    json_array_append_new(t->effects,
+                          json_pack("{s:s, s:o, s:o, s:o, s:b, s:o}", "type",
+                                    "callback", "name", fields[0], "email",
+                                    fields[1], "phone", fields[2], "consent", 1,
+                                    "slots", eng_slots_summary(t->state)));
+    /* The caller stores the request; the state keeps no contact data. */
+    json_object_del(t->state, "contact");
+    json_object_set_new(t->state, "callback", json_true());
+}
+
+const char *eng_run_action(eng_turn_t *t, const json_t *action)
+{
+    const char *name = json_string_value(json_object_get(action, "do"));
+    if (!strcmp(name, "search_kb"))
+        search_initiatives(t, action);
+    else if (!strcmp(name, "show_checklist"))
+        show_checklist(t, action);
+    else if (!strcmp(name, "show_route"))
+        show_route(t, action);
+    else if (!strcmp(name, "describe_entry"))
+        describe_entry(t, action);
+    else if (!strcmp(name, "offer_partner"))
+        find_partner(t);
+    else if (!strcmp(name, "forward_partner")) {
+        const char *partner = eng_state_str(t->state, "partner");
+        const char *reason =
+            json_string_value(json_object_get(action, "reason"));
+        if (!reason)
+            reason = json_string_value(json_object_get(
+                json_object_get(t->state, "escalation"), "reason"));
+        if (partner)
+            json_array_append_new(
+                t->effects, json_pack("{s:s, s:s, s:s, s:o}", "type", "partner",
+                                      "partner", partner, "reason",
+                                      reason ? reason : "partner_contact",
+                                      "slots", eng_slots_summary(t->state)));
+    } else if (!strcmp(name, "escalate"))
+        escalate(t, action);
+    else if (!strcmp(name, "wait_advisor"))
+        eng_effect_status(t, "waiting");
+    else if (!strcmp(name, "collect_contact"))
+        collect_contact(t);
+    else if (!strcmp(name, "set_slot")) {
+        const char *slot = json_string_value(json_object_get(action, "slot"));
+        const char *value = json_string_value(json_object_get(action, "value"));
+        json_object_set_new(
+            json_object_get(t->state, "slots"), slot,
+            value ? json_pack("{s:s, s:s}", "value", value, "text", "")
+                  : json_pack("{s:b}", "unknown", 1));
+    } else if (!strcmp(name, "clear_slot"))
+        json_object_del(json_object_get(t->state, "slots"),
+                        json_string_value(json_object_get(action, "slot")));
+    else if (!strcmp(name, "unanswered")) {
+        if (t->event->text)
+            json_array_append_new(t->effects,
+                                  json_pack("{s:s, s:s}", "type", "unanswered",
+                                            "text", t->event->text));
+    } else if (!strcmp(name, "goto"))
+        return json_string_value(json_object_get(action, "node"));
+    else if (!strcmp(name, "end"))
+        json_array_clear(json_object_get(t->state, "stack"));
+    /* "ask_consent" only marks the node; eng_step records the answer. */
+    return NULL;
+}
+
+/* ---- conditions ---- */
+
+static int matches_name(const json_t *spec, const char *value)
+{
+    if (json_is_string(spec))
+        return !strcmp(json_string_value(spec), value);
+    size_t i;
+    json_t *item;
+    json_array_foreach(
+        spec, i, item) if (!strcmp(json_string_value(item), value)) return 1;
+    return 0;
+}
+
+static int slot_has_value(eng_turn_t *t, const char *slot)
+{
+    return json_object_get(
+               json_object_get(json_object_get(t->state, "slots"), slot),
+               "value") != NULL;
+}
+
+int eng_condition(eng_turn_t *t, const json_t *when)
+{
+    const char *key;
+    json_t *v;
+    json_t *slots = json_object_get(t->state, "slots");
+    json_object_foreach((json_t *)when, key, v)
+    {
+        int holds = 1;
+        if (!strcmp(key, "intent"))
+            holds = matches_name(v, t->intent);
+        else if (!strcmp(key, "slot_missing"))
+            holds = !json_object_get(slots, json_string_value(v));
+        else if (!strcmp(key, "slot_set"))
+            holds = slot_has_value(t, json_string_value(v));
+        else if (!strcmp(key, "slot_is")) {
+            const char *slot;
+            json_t *expected;
+            json_object_foreach(v, slot, expected)
+            {
+                const char *value = json_string_value(
+                    json_object_get(json_object_get(slots, slot), "value"));
+                if (!value || !json_is_string(expected) ||
+                    strcmp(value, json_string_value(expected)) != 0)
+                    holds = 0;
+            }
+        } else if (!strcmp(key, "filled_any"))
+            holds = (t->filled_any != 0) == json_is_true(v);
+        else if (!strcmp(key, "named_entry"))
+            holds = (t->named[0] != 0) == json_is_true(v);
+        else if (!strcmp(key, "advisor_available"))
+            holds = (t->event->advisors_online > 0 && t->event->office_open) ==
+                    json_is_true(v);
+        else if (!strcmp(key, "partner_found"))
+            holds = (json_object_get(t->state, "partner") != NULL) ==
+                    json_is_true(v);
+        else if (!strcmp(key, "consent"))
+            holds = json_is_true(json_object_get(t->state, "consent")) ==
+                    json_is_true(v);
+        else if (!strcmp(key, "reason")) {
+            const char *reason = json_string_value(json_object_get(
+                json_object_get(t->state, "escalation"), "reason"));
+            holds = reason && matches_name(v, reason);
+        } else if (!strcmp(key, "topic")) {
+            const char *topic = eng_state_str(t->state, "_topic");
+            holds = topic && !strcmp(topic, json_string_value(v));
+        }
+        if (!holds)
+            return 0;
+    }
+    return 1;
+}

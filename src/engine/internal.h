@@ -1,0 +1,86 @@
+/* Private parts of the dialogue engine shared by its source files: the
+ * loaded script and the working context of one eng_step() call. */
+#ifndef STEMDESK_ENGINE_INTERNAL_H
+#define STEMDESK_ENGINE_INTERNAL_H
+
+#include <jansson.h>
+
+#include "engine/engine.h"
+
+#define ENG_STATE_VERSION 1
+#define ENG_MAX_TRANSITIONS 24 /* node entries per event, against loops */
+
+/* A loaded, validated script. The JSON parts are the merged content of all
+ * dialog files; eng_step() reads them directly because dlg_load() has
+ * checked every type and reference. */
+struct dlg_script {
+    json_t *nodes;         /* node id -> node object */
+    json_t *slots;         /* slot name -> slot object */
+    json_t *texts;         /* text key -> string or array of variants */
+    json_t *intent_labels; /* intent name -> Dutch label */
+    json_t *routes;        /* array of {when, goto} */
+    json_t *policy;        /* policy.json as loaded */
+    double clarify_below;
+    int escalate_after_unsure;
+    int cards_min;
+    int cards_max;
+    const char *start_node;       /* welcome on ENG_EV_START */
+    const char *orientation_node; /* asks the next missing slot */
+    const char *unsure_node;      /* escalation after unsure turns */
+    const char *callback_node;    /* no advisor came: offer a callback */
+    const char *no_consent_node;  /* contact asked without consent */
+};
+
+/* The working set of one eng_step() call. */
+typedef struct {
+    const eng_content_t *content;
+    const dlg_script_t *script;
+    const eng_event_t *event;
+    json_t *state;    /* working copy, becomes out->state */
+    json_t *messages; /* becomes out->messages */
+    json_t *effects;  /* becomes out->effects */
+    json_t *debug;    /* becomes out->debug */
+
+    /* Understanding of the visitor's text in this turn. */
+    nlu_result_t nlu;
+    const char *intent;    /* top intent, or "" */
+    double score;          /* confidence of the turn */
+    int filled_any;        /* an orientation slot received a value */
+    json_t *changed;       /* names of slots whose earlier value changed */
+    json_t *filled;        /* slot name -> true for slots set in this turn */
+    char named[KB_ID_MAX]; /* kb entry named in the text, or "" */
+    int steps;             /* node entries in this event */
+} eng_turn_t;
+
+/* Returns `s`, or "" for NULL. */
+static inline const char *or_empty(const char *s)
+{
+    return s ? s : "";
+}
+
+/* step.c */
+void eng_enter(eng_turn_t *t, const char *node_id);
+const char *eng_state_str(const json_t *state, const char *key);
+void eng_say(eng_turn_t *t, const char *from, const char *text,
+             json_t *quick_replies, json_t *cards);
+void eng_say_key(eng_turn_t *t, const char *key);
+void eng_effect_status(eng_turn_t *t, const char *mode);
+
+/* actions.c */
+/* Runs one action; returns the node to jump to (borrowed) or NULL. */
+const char *eng_run_action(eng_turn_t *t, const json_t *action);
+/* Evaluates a condition object; a NULL condition holds. */
+int eng_condition(eng_turn_t *t, const json_t *when);
+/* Expands {placeholders} in a Dutch template. The caller frees. */
+char *eng_expand(eng_turn_t *t, const char *template_text);
+/* The Dutch label of a slot's current value, or NULL. Borrowed or from
+ * `buffer`. */
+const char *eng_slot_label(eng_turn_t *t, const char *slot, char *buffer,
+                           size_t size);
+/* Picks one variant of a string-or-array prompt from the state's counter. */
+const char *eng_pick_variant(eng_turn_t *t, const json_t *prompt);
+/* A copy of the filled slots as {name: value} for effects. The caller
+ * frees. */
+json_t *eng_slots_summary(const json_t *state);
+
+#endif

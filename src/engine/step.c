@@ -1,0 +1,789 @@
+/* eng_step(): modes, understanding of the visitor's text, slot filling,
+ * corrections, digressions, clarifying questions and node transitions.
+ * Pure: everything it reads comes from the content, the state and the
+ * event, and everything it produces goes into the output. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/internal.h"
+#include "nlu/text.h"
+
+/* ---- small state helpers ---- */
+
+const char *eng_state_str(const json_t *state, const char *key)
+{
+    return json_string_value(json_object_get(state, key));
+}
+
+const char *eng_state_mode(const json_t *state)
+{
+    const char *mode = eng_state_str(state, "mode");
+    return mode ? mode : "bot";
+}
+
+static long long state_int(const json_t *state, const char *key)
+{
+    return json_integer_value(json_object_get(state, key));
+}
+
+/* Allocates a fresh version-1 state. */
+static json_t *new_state(long long now)
+{
+    return json_pack("{s:i, s:s, s:n, s:{}, s:i, s:[], s:[], s:i, s:i, s:I, "
+                     "s:b, s:[]}",
+                     "v", ENG_STATE_VERSION, "mode", "bot", "node", "slots",
+                     "unsure", 0, "stack", "shown", "turn", 0, "variant", 0,
+                     "started", (json_int_t)now, "consent", 0, "offered");
+}
+
+void eng_say(eng_turn_t *t, const char *from, const char *text,
+             json_t *quick_replies, json_t *cards)
+{
+    json_t *msg = json_pack("{s:s, s:s}", "from", from, "text", text);
+    if (!msg) {
+        json_decref(quick_replies);
+        json_decref(cards);
+        return;
+    }
+    if (quick_replies && json_array_size(quick_replies) > 0) {
+        json_object_set(msg, "quick_replies", quick_replies);
+        json_object_set(t->state, "offered", quick_replies);
+    }
+    json_decref(quick_replies);
+    if (cards)
+        json_object_set_new(msg, "cards", cards);
+    json_array_append_new(t->messages, msg);
+}
+
+/* Says a text of the script by key, with placeholders expanded. */
+void eng_say_key(eng_turn_t *t, const char *key)
+{
+    json_t *prompt = json_object_get(t->script->texts, key);
+    const char *text = eng_pick_variant(t, prompt);
+    char *expanded = eng_expand(t, text ? text : "");
+    eng_say(t, "bot", expanded ? expanded : "", NULL, NULL);
+    free(expanded);
+}
+
+void eng_effect_status(eng_turn_t *t, const char *mode)
+{
+    json_object_set_new(t->state, "mode", json_string(mode));
+    json_array_append_new(
+        t->effects, json_pack("{s:s, s:s}", "type", "status", "state", mode));
+}
+
+static void effect_unanswered(eng_turn_t *t)
+{
+    if (t->event->text)
+        json_array_append_new(t->effects,
+                              json_pack("{s:s, s:s}", "type", "unanswered",
+                                        "text", t->event->text));
+}
+
+/* ---- nodes ---- */
+
+static const json_t *node_get(eng_turn_t *t, const char *id)
+{
+    return id ? json_object_get(t->script->nodes, id) : NULL;
+}
+
+static int node_waits(const json_t *node)
+{
+    return json_object_get(node, "slot") || json_object_get(node, "capture") ||
+           json_object_get(node, "on") ||
+           json_is_true(json_object_get(node, "wait"));
+}
+
+/* The first {when, goto} entry whose condition holds, or NULL. */
+static const char *first_match(eng_turn_t *t, const json_t *list)
+{
+    size_t i;
+    json_t *item;
+    json_array_foreach(list, i, item)
+    {
+        if (eng_condition(t, json_object_get(item, "when")))
+            return json_string_value(json_object_get(item, "goto"));
+    }
+    return NULL;
+}
+
+static void say_node_prompt(eng_turn_t *t, const json_t *node)
+{
+    json_t *prompt = json_object_get(node, "say");
+    if (!prompt)
+        return;
+    char *text = eng_expand(t, eng_pick_variant(t, prompt));
+    json_t *qr = json_object_get(node, "quick_replies");
+    eng_say(t, "bot", text ? text : "", qr ? json_deep_copy(qr) : NULL, NULL);
+    free(text);
+}
+
+/* Pops the digression stack; returns the node to resume (borrowed from the
+ * script) or NULL when the stack is empty. */
+static const char *pop_return(eng_turn_t *t)
+{
+    json_t *stack = json_object_get(t->state, "stack");
+    size_t n = json_array_size(stack);
+    if (n == 0)
+        return NULL;
+    const char *id = json_string_value(json_array_get(stack, n - 1));
+    const char *kept = NULL;
+    if (id) {
+        /* Keep a pointer into the script, which outlives the state. */
+        void *iter = json_object_iter_at(t->script->nodes, id);
+        kept = iter ? json_object_iter_key(iter) : NULL;
+    }
+    json_array_remove(stack, n - 1);
+    return kept;
+}
+
+void eng_enter(eng_turn_t *t, const char *node_id)
+{
+    while (node_id && t->steps++ < ENG_MAX_TRANSITIONS) {
+        if (!strcmp(node_id, "return")) {
+            node_id = pop_return(t);
+            if (!node_id) {
+                json_object_set_new(t->state, "node", json_null());
+                return;
+            }
+            continue;
+        }
+        const json_t *node = node_get(t, node_id);
+        if (!node)
+            return;
+
+        /* Contact details are only ever asked after explicit consent. */
+        if (json_object_get(node, "capture") &&
+            !json_is_true(json_object_get(t->state, "consent"))) {
+            node_id = t->script->no_consent_node;
+            continue;
+        }
+        json_object_set_new(t->state, "node", json_string(node_id));
+        json_object_del(t->state, "offered");
+
+        const char *jump = NULL;
+        size_t i;
+        json_t *action;
+        json_array_foreach(json_object_get(node, "actions"), i, action)
+        {
+            jump = eng_run_action(t, action);
+            if (jump)
+                break;
+        }
+        if (jump) {
+            node_id = jump;
+            continue;
+        }
+        say_node_prompt(t, node);
+        if (node_waits(node))
+            return;
+
+        json_t *next = json_object_get(node, "next");
+        if (json_is_string(next))
+            node_id = json_string_value(next);
+        else
+            node_id = first_match(t, next);
+        if (!node_id && !json_is_true(json_object_get(node, "wait")))
+            json_object_set_new(t->state, "node", json_null());
+    }
+}
+
+/* Enters `target`; a digression remembers the node that waited so that
+ * "next": "return" resumes it. */
+static void go_to(eng_turn_t *t, const char *target)
+{
+    const json_t *node = node_get(t, target);
+    const char *current = eng_state_str(t->state, "node");
+    if (json_is_true(json_object_get(node, "digression")) && current &&
+        strcmp(current, target) != 0 &&
+        !json_is_true(json_object_get(node_get(t, current), "digression"))) {
+        json_t *stack = json_object_get(t->state, "stack");
+        /* One level is enough: a second digression replaces the first. */
+        json_array_clear(stack);
+        json_array_append_new(stack, json_string(current));
+    }
+    eng_enter(t, target);
+}
+
+/* ---- understanding the text ---- */
+
+static const char *kind_name(nlu_entity_kind_t kind)
+{
+    switch (kind) {
+    case NLU_ENT_REGION:
+        return "region";
+    case NLU_ENT_LEVEL:
+        return "level";
+    case NLU_ENT_TIME:
+        return "time";
+    case NLU_ENT_SIZE:
+        return "size";
+    case NLU_ENT_SECTOR:
+        return "sector";
+    case NLU_ENT_GOAL:
+        return "goal";
+    default:
+        return NULL;
+    }
+}
+
+/* The slot filled by an entity kind, or NULL. */
+static const char *slot_for_kind(eng_turn_t *t, const char *kind)
+{
+    const char *name;
+    json_t *slot;
+    json_object_foreach(t->script->slots, name, slot)
+    {
+        const char *entity = json_string_value(json_object_get(slot, "entity"));
+        if (entity && !strcmp(entity, kind))
+            return name;
+    }
+    return NULL;
+}
+
+/* Stores a slot value with the text it came from; records a change of an
+ * earlier value as a correction. */
+static void set_slot(eng_turn_t *t, const char *slot, const char *value,
+                     double number, int has_number, const char *source)
+{
+    json_t *slots = json_object_get(t->state, "slots");
+    json_t *old = json_object_get(slots, slot);
+    const char *old_value = json_string_value(json_object_get(old, "value"));
+    if (old_value && !strcmp(old_value, value))
+        return;
+    if (old_value || json_is_true(json_object_get(old, "unknown")))
+        json_array_append_new(t->changed, json_string(slot));
+    json_object_set_new(t->filled, slot, json_true());
+    json_t *entry =
+        json_pack("{s:s, s:s}", "value", value, "text", source ? source : "");
+    if (entry && has_number)
+        json_object_set_new(entry, "number", json_real(number));
+    json_object_set_new(slots, slot, entry);
+    t->filled_any = 1;
+}
+
+static void apply_entities(eng_turn_t *t, const char *text)
+{
+    int seen[NLU_ENT_KIND_COUNT] = {0};
+    for (size_t i = 0; i < t->nlu.entity_count; i++) {
+        const nlu_entity_t *e = &t->nlu.entities[i];
+        const char *kind = kind_name(e->kind);
+        if (!kind || seen[e->kind]++)
+            continue; /* the first mention of a kind wins */
+        const char *slot = slot_for_kind(t, kind);
+        if (!slot)
+            continue;
+        char source[160] = "";
+        size_t len = e->end > e->start ? e->end - e->start : 0;
+        if (e->end <= strlen(text) && len < sizeof source) {
+            memcpy(source, text + e->start, len);
+            source[len] = '\0';
+        }
+        if (e->kind == NLU_ENT_TIME) {
+            char value[32];
+            snprintf(value, sizeof value, "%g", e->number);
+            set_slot(t, slot, value, e->number, 1, source);
+        } else if (e->value[0]) {
+            set_slot(t, slot, e->value, e->number,
+                     e->kind == NLU_ENT_SIZE && e->number > 0, source);
+        }
+    }
+}
+
+/* Quick-reply values: "intent:NAME", "slot:NAME=VALUE", "ask:NAME".
+ * Typing a label that was offered counts as clicking it. Returns 1 when
+ * the text was a command. */
+static int apply_command(eng_turn_t *t, const char *text, const char **ask)
+{
+    char folded[256];
+    nlu_fold(text, strlen(text), folded, sizeof folded);
+    size_t i;
+    json_t *qr;
+    json_array_foreach(json_object_get(t->state, "offered"), i, qr)
+    {
+        char label[256];
+        const char *l = json_string_value(json_object_get(qr, "label"));
+        nlu_fold(l ? l : "", strlen(l ? l : ""), label, sizeof label);
+        if (!strcmp(label, folded)) {
+            text = json_string_value(json_object_get(qr, "value"));
+            break;
+        }
+    }
+    if (!strncmp(text, "intent:", 7)) {
+        void *iter = json_object_iter_at(t->script->intent_labels, text + 7);
+        if (!iter)
+            return 0;
+        t->intent = json_object_iter_key(iter);
+        t->score = 1.0;
+        return 1;
+    }
+    if (!strncmp(text, "slot:", 5)) {
+        const char *eq = strchr(text + 5, '=');
+        char name[64];
+        size_t n = eq ? (size_t)(eq - text - 5) : 0;
+        if (!eq || n == 0 || n >= sizeof name)
+            return 0;
+        memcpy(name, text + 5, n);
+        name[n] = '\0';
+        if (!json_object_get(t->script->slots, name))
+            return 0;
+        set_slot(t, name, eq + 1, atof(eq + 1), 0, eq + 1);
+        t->intent = "answer_slot";
+        t->score = 1.0;
+        return 1;
+    }
+    if (!strncmp(text, "ask:", 4)) {
+        void *iter = json_object_iter_at(t->script->slots, text + 4);
+        if (!iter)
+            return 0;
+        *ask = json_object_iter_key(iter);
+        t->intent = "correction";
+        t->score = 1.0;
+        return 1;
+    }
+    return 0;
+}
+
+static void fill_debug(eng_turn_t *t)
+{
+    json_t *intents = json_array();
+    for (size_t i = 0; i < t->nlu.intent_count; i++)
+        json_array_append_new(
+            intents, json_pack("{s:s, s:f}", "name", t->nlu.intents[i].name,
+                               "score", t->nlu.intents[i].score));
+    json_t *entities = json_array();
+    for (size_t i = 0; i < t->nlu.entity_count; i++) {
+        const nlu_entity_t *e = &t->nlu.entities[i];
+        const char *kind = kind_name(e->kind);
+        json_array_append_new(entities,
+                              json_pack("{s:s, s:s, s:f}", "kind",
+                                        kind ? kind : "number", "value",
+                                        e->value, "number", e->number));
+    }
+    json_object_set_new(t->debug, "intents", intents);
+    json_object_set_new(t->debug, "entities", entities);
+    json_object_set_new(t->debug, "intent", json_string(t->intent));
+    json_object_set_new(t->debug, "confidence", json_real(t->score));
+    if (t->named[0])
+        json_object_set_new(t->debug, "named_entry", json_string(t->named));
+}
+
+/* ---- escalation and clarifying ---- */
+
+static void clarify(eng_turn_t *t)
+{
+    json_t *qr = json_array();
+    for (size_t i = 0; i < t->nlu.intent_count && json_array_size(qr) < 2;
+         i++) {
+        const char *name = t->nlu.intents[i].name;
+        const char *label =
+            json_string_value(json_object_get(t->script->intent_labels, name));
+        if (!label)
+            continue;
+        char value[NLU_NAME_MAX + 8];
+        snprintf(value, sizeof value, "intent:%s", name);
+        json_array_append_new(
+            qr, json_pack("{s:s, s:s}", "label", label, "value", value));
+    }
+    const char *text =
+        eng_pick_variant(t, json_object_get(t->script->texts, "clarify"));
+    char *expanded = eng_expand(t, text ? text : "");
+    eng_say(t, "bot", expanded ? expanded : "", qr, NULL);
+    free(expanded);
+}
+
+/* Counts an unsure turn; escalates when the policy's limit is reached.
+ * Returns 1 when it escalated. */
+static int count_unsure(eng_turn_t *t)
+{
+    long long unsure = state_int(t->state, "unsure") + 1;
+    json_object_set_new(t->state, "unsure", json_integer(unsure));
+    effect_unanswered(t);
+    if (unsure < t->script->escalate_after_unsure)
+        return 0;
+    json_object_set_new(t->state, "unsure", json_integer(0));
+    go_to(t, t->script->unsure_node);
+    return 1;
+}
+
+/* Re-asks the node the visitor is in, after a correction or a fallback. */
+static void reprompt(eng_turn_t *t)
+{
+    const char *current = eng_state_str(t->state, "node");
+    if (current)
+        eng_enter(t, current);
+}
+
+static void confirm_changes(eng_turn_t *t)
+{
+    size_t i;
+    json_t *name;
+    json_array_foreach(t->changed, i, name)
+    {
+        json_object_set_new(t->state, "_changed", json_copy(name));
+        eng_say_key(t, "slot_changed");
+    }
+    json_object_del(t->state, "_changed");
+}
+
+/* ---- the node the visitor answers ---- */
+
+/* Handles the visitor's answer to a capture node (name or contact). */
+static void answer_capture(eng_turn_t *t, const json_t *node, const char *text)
+{
+    const char *capture = json_string_value(json_object_get(node, "capture"));
+    json_t *contact = json_object_get(t->state, "contact");
+    if (!contact) {
+        contact = json_object();
+        json_object_set_new(t->state, "contact", contact);
+    }
+    if (!strcmp(capture, "name")) {
+        json_object_set_new(contact, "name", json_string(text));
+    } else {
+        /* An e-mail address has an @ and a dot after it; a phone number
+         * has at least 9 digits. */
+        const char *at = strchr(text, '@');
+        size_t digits = 0;
+        for (const char *p = text; *p; p++)
+            digits += (*p >= '0' && *p <= '9');
+        char word[160] = "";
+        if (at && strchr(at, '.')) {
+            const char *start = at;
+            while (start > text && start[-1] != ' ' && start[-1] != ',')
+                start--;
+            size_t n = strcspn(start, " ,;");
+            if (n >= sizeof word)
+                n = sizeof word - 1;
+            memcpy(word, start, n);
+            word[n] = '\0';
+            json_object_set_new(contact, "email", json_string(word));
+        } else if (digits >= 9) {
+            json_object_set_new(contact, "phone", json_string(text));
+        } else {
+            eng_say_key(t, "contact_invalid");
+            reprompt(t);
+            return;
+        }
+    }
+    json_t *next = json_object_get(node, "next");
+    go_to(t, json_is_string(next) ? json_string_value(next)
+                                  : first_match(t, next));
+}
+
+static int answer_node(eng_turn_t *t, const json_t *node)
+{
+    const char *slot = json_string_value(json_object_get(node, "slot"));
+    json_t *next = json_object_get(node, "next");
+    const char *after = json_is_string(next) ? json_string_value(next) : NULL;
+    if (slot) {
+        json_t *value =
+            json_object_get(json_object_get(t->state, "slots"), slot);
+        int answered = value && json_object_get(t->filled, slot);
+        if (answered) {
+            if (!after)
+                after = first_match(t, next);
+            go_to(t, after);
+            return 1;
+        }
+        if (!strcmp(t->intent, "dont_know")) {
+            json_object_set_new(json_object_get(t->state, "slots"), slot,
+                                json_pack("{s:b}", "unknown", 1));
+            eng_say_key(t, "slot_unknown");
+            if (!after)
+                after = first_match(t, next);
+            go_to(t, after);
+            return 1;
+        }
+    }
+    const char *target = first_match(t, json_object_get(node, "on"));
+    if (target) {
+        /* Consent is recorded by the engine, not by the script text. */
+        size_t i;
+        json_t *a;
+        json_array_foreach(json_object_get(node, "actions"), i, a)
+        {
+            const char *name = json_string_value(json_object_get(a, "do"));
+            if (name && !strcmp(name, "ask_consent"))
+                json_object_set_new(t->state, "consent",
+                                    json_boolean(!strcmp(t->intent, "affirm")));
+        }
+        go_to(t, target);
+        return 1;
+    }
+    return 0;
+}
+
+static int is_tailored(eng_turn_t *t, const char *text)
+{
+    char folded[1024];
+    nlu_fold(text, strlen(text), folded, sizeof folded);
+    size_t i;
+    json_t *word;
+    json_array_foreach(
+        json_object_get(t->script->policy, "tailored_advice_words"), i, word)
+    {
+        const char *w = json_string_value(word);
+        if (w && *w && strstr(folded, w))
+            return 1;
+    }
+    return 0;
+}
+
+static void visitor_text(eng_turn_t *t)
+{
+    const char *text = t->event->text ? t->event->text : "";
+    const json_t *node = node_get(t, eng_state_str(t->state, "node"));
+
+    /* A name or contact detail is taken as typed, unless the visitor
+     * clearly withdraws. */
+    if (json_object_get(node, "capture")) {
+        if (t->content->nlu)
+            nlu_parse(t->content->nlu, text, &t->nlu);
+        const char *top = t->nlu.intent_count ? t->nlu.intents[0].name : "";
+        if ((!strcmp(top, "deny") || !strcmp(top, "goodbye")) &&
+            t->nlu.intents[0].score >= t->script->clarify_below &&
+            !strchr(text, '@')) {
+            json_object_del(t->state, "contact");
+            json_object_set_new(t->state, "consent", json_false());
+            go_to(t, t->script->no_consent_node);
+            return;
+        }
+        t->intent = "answer_slot";
+        t->score = 1.0;
+        answer_capture(t, node, text);
+        return;
+    }
+
+    const char *ask = NULL;
+    if (!apply_command(t, text, &ask)) {
+        /* Without a model (small test fixtures) only commands count. */
+        if (t->content->nlu)
+            nlu_parse(t->content->nlu, text, &t->nlu);
+        if (t->nlu.intent_count) {
+            t->intent = t->nlu.intents[0].name;
+            t->score = t->nlu.intents[0].score;
+        }
+        apply_entities(t, text);
+        if (t->content->kb &&
+            !kb_find_named(t->content->kb, text, t->named, sizeof t->named))
+            t->named[0] = '\0';
+        if (t->named[0])
+            json_object_set_new(t->state, "entry", json_string(t->named));
+        if (is_tailored(t, text))
+            json_object_set_new(t->state, "_topic",
+                                json_string("tailored_advice"));
+    }
+    fill_debug(t);
+
+    if (ask) {
+        /* "ask:SLOT" forgets the slot so the orientation asks it again. */
+        json_object_del(json_object_get(t->state, "slots"), ask);
+        json_array_clear(json_object_get(t->state, "stack"));
+        go_to(t, t->script->orientation_node);
+        return;
+    }
+
+    /* Escalation topics come first, then the node that waits for an
+     * answer, then corrections, digressions and other routes. A changed
+     * slot is confirmed before anything else is said. */
+    int sure =
+        t->score >= t->script->clarify_below || t->filled_any || t->named[0];
+    int corrected = json_array_size(t->changed) > 0;
+    if (corrected)
+        confirm_changes(t);
+    if (json_object_get(t->state, "_topic")) {
+        const char *target = first_match(t, t->script->routes);
+        json_object_del(t->state, "_topic");
+        if (target) {
+            go_to(t, target);
+            return;
+        }
+    }
+    if (sure && node && answer_node(t, node)) {
+        json_object_set_new(t->state, "unsure", json_integer(0));
+        return;
+    }
+    if (corrected) {
+        json_object_set_new(t->state, "unsure", json_integer(0));
+        if (node)
+            reprompt(t);
+        else
+            go_to(t, t->script->orientation_node);
+        return;
+    }
+    if (!sure) {
+        if (count_unsure(t))
+            return;
+        /* A question about a slot is asked again with its choices; other
+         * doubts get the two likeliest intents to choose from. */
+        if (json_object_get(node, "slot")) {
+            eng_say_key(t, "fallback");
+            reprompt(t);
+        } else
+            clarify(t);
+        return;
+    }
+    const char *target = first_match(t, t->script->routes);
+    if (target) {
+        json_object_set_new(t->state, "unsure", json_integer(0));
+        go_to(t, target);
+        return;
+    }
+    if (count_unsure(t))
+        return;
+    eng_say_key(t, "fallback");
+    reprompt(t);
+}
+
+/* ---- modes ---- */
+
+static void advisor_event(eng_turn_t *t)
+{
+    const eng_event_t *ev = t->event;
+    const char *mode = eng_state_mode(t->state);
+    switch (ev->kind) {
+    case ENG_EV_ADVISOR_JOINED:
+        json_object_set_new(
+            t->state, "advisor",
+            json_string(ev->advisor_name ? ev->advisor_name : ""));
+        eng_say_key(t, "advisor_joined");
+        {
+            json_t *last =
+                json_array_get(t->messages, json_array_size(t->messages) - 1);
+            json_object_set_new(last, "from", json_string("system"));
+        }
+        eng_effect_status(t, "advisor");
+        break;
+    case ENG_EV_ADVISOR_TEXT:
+        if (ev->text && strcmp(mode, "closed") != 0)
+            eng_say(t, "advisor", ev->text, NULL, NULL);
+        break;
+    case ENG_EV_ADVISOR_RELEASED:
+        json_object_del(t->state, "advisor");
+        eng_effect_status(t, "bot");
+        eng_say_key(t, "advisor_released");
+        json_object_set_new(t->state, "node", json_null());
+        break;
+    case ENG_EV_CLOSED:
+        if (ev->outcome)
+            json_object_set_new(t->state, "outcome", json_string(ev->outcome));
+        json_object_set_new(t->state, "node", json_null());
+        eng_say_key(t, "closed");
+        json_object_set_new(
+            json_array_get(t->messages, json_array_size(t->messages) - 1),
+            "from", json_string("system"));
+        eng_effect_status(t, "closed");
+        break;
+    case ENG_EV_ADVISOR_TIMEOUT:
+        if (strcmp(mode, "waiting") != 0)
+            break;
+        if (ev->advisors_online > 0 && ev->office_open) {
+            eng_say_key(t, "advisor_busy");
+        } else {
+            eng_effect_status(t, "bot");
+            go_to(t, t->script->callback_node);
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+static void run_event(eng_turn_t *t)
+{
+    const char *mode = eng_state_mode(t->state);
+    switch (t->event->kind) {
+    case ENG_EV_START:
+        if (eng_state_str(t->state, "node"))
+            reprompt(t);
+        else
+            eng_enter(t, t->script->start_node);
+        break;
+    case ENG_EV_VISITOR_TEXT:
+        json_object_set_new(t->state, "turn",
+                            json_integer(state_int(t->state, "turn") + 1));
+        /* The bot never speaks while an advisor has the conversation or
+         * after it was closed. */
+        if (!strcmp(mode, "advisor") || !strcmp(mode, "closed"))
+            break;
+        if (!strcmp(mode, "waiting")) {
+            eng_say_key(t, "advisor_waiting");
+            break;
+        }
+        visitor_text(t);
+        break;
+    default:
+        advisor_event(t);
+        break;
+    }
+}
+
+static void clear_output(eng_output_t *out)
+{
+    json_decref(out->state);
+    json_decref(out->messages);
+    json_decref(out->effects);
+    json_decref(out->debug);
+    memset(out, 0, sizeof *out);
+}
+
+int eng_step(const eng_content_t *content, const json_t *state,
+             const eng_event_t *event, eng_output_t *out)
+{
+    memset(out, 0, sizeof *out);
+    eng_turn_t t = {.content = content,
+                    .script = content->script,
+                    .event = event,
+                    .intent = ""};
+    t.messages = json_array();
+    t.effects = json_array();
+    t.debug = json_object();
+    t.changed = json_array();
+    t.filled = json_object();
+
+    /* Work on a copy so the caller's state is never modified. A state of
+     * another version is not interpreted: the conversation starts over. */
+    json_int_t version = json_integer_value(json_object_get(state, "v"));
+    if (state && version == ENG_STATE_VERSION)
+        t.state = json_deep_copy(state);
+    else {
+        t.state = new_state(event->now);
+        if (state)
+            json_object_set_new(t.debug, "state_reset", json_integer(version));
+    }
+    if (!t.messages || !t.effects || !t.debug || !t.changed || !t.filled ||
+        !t.state) {
+        json_decref(t.changed);
+        json_decref(t.filled);
+        out->state = t.state;
+        out->messages = t.messages;
+        out->effects = t.effects;
+        out->debug = t.debug;
+        clear_output(out);
+        return -1;
+    }
+    if (state && version != ENG_STATE_VERSION &&
+        event->kind == ENG_EV_VISITOR_TEXT)
+        eng_enter(&t, t.script->start_node);
+
+    run_event(&t);
+
+    json_object_set_new(t.debug, "node",
+                        json_string(or_empty(eng_state_str(t.state, "node"))));
+    json_object_set(t.debug, "slots", json_object_get(t.state, "slots"));
+    json_object_set_new(t.debug, "mode", json_string(eng_state_mode(t.state)));
+    json_decref(t.changed);
+    json_decref(t.filled);
+    out->state = t.state;
+    out->messages = t.messages;
+    out->effects = t.effects;
+    out->debug = t.debug;
+    return 0;
+}
+
+void eng_output_free(eng_output_t *out)
+{
+    if (out)
+        clear_output(out);
+}
