@@ -1,7 +1,10 @@
 #!/bin/sh
 # Compares stemdesk's intent classifier with nlp.js on the same intents/
 # files and the same held-out test file: accuracy, utterances per second on
-# one core, and load (training) time, with stemdesk/nlp.js ratios.
+# one core (CPU time), and load (training) time, with stemdesk/nlp.js
+# ratios. stemdesk's speed is given for the whole nlu_parse, for intent
+# classification alone and for entity extraction alone; nlp.js does no
+# entity extraction here.
 #
 # usage: bench/nlu/run.sh [BUILD_DIR] [SECONDS]
 # Run from the repository root after building the bench_nlu target, e.g.
@@ -36,6 +39,12 @@ console.log("".padEnd(24) + "stemdesk".padStart(12) + "nlp.js".padStart(12) +
 row("accuracy", a.accuracy, b.accuracy, 3);
 row("utterances per second", a.utterances_per_second,
     b.utterances_per_second, 0);
+row("  intents only", a.classifier_per_second, b.utterances_per_second, 0);
+console.log("  entities only".padEnd(24) +
+            a.entities_per_second.toFixed(0).padStart(12));
+const share = (1 / a.entities_per_second) /
+              (1 / a.entities_per_second + 1 / a.classifier_per_second);
+console.log("entity share of a parse: " + (100 * share).toFixed(0) + "%");
 row("load seconds", a.load_seconds, b.load_seconds, 3);
 console.log("test lines: " + a.lines + ", stemdesk ECE: " + a.ece.toFixed(3));
 ' "$ours" "$theirs"

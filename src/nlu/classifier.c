@@ -358,31 +358,45 @@ void nlu_classifier_free(nlu_classifier_t *classifier)
     free(classifier);
 }
 
+size_t nlu_classifier_class_count(const nlu_classifier_t *classifier)
+{
+    return classifier->class_count;
+}
+
+const float *nlu_classifier_row(const nlu_classifier_t *classifier,
+                                uint64_t hash)
+{
+    long id = find_feature(classifier, hash);
+    if (id < 0)
+        return NULL;
+    return classifier->weights + (size_t)id * classifier->class_count;
+}
+
+void nlu_classifier_probabilities(const nlu_classifier_t *classifier,
+                                  const float *sums, double scale,
+                                  double *probs)
+{
+    size_t k = classifier->class_count;
+    for (size_t c = 0; c < k; c++)
+        probs[c] = classifier->bias[c] + sums[c] * scale;
+    softmax(probs, k, classifier->temperature);
+}
+
 void nlu_classifier_predict(const nlu_classifier_t *classifier,
                             const nlu_features_t *features, double *probs)
 {
     size_t k = classifier->class_count;
-    float stack_sums[64];
-    float *sums = k <= 64 ? stack_sums : malloc(k * sizeof *sums);
-    if (!sums) {
-        for (size_t c = 0; c < k; c++)
-            probs[c] = 1.0 / (double)k;
-        return;
-    }
-    memcpy(sums, classifier->bias, k * sizeof *sums);
-    for (size_t f = 0; f < features->count; f++) {
-        long id = find_feature(classifier, features->items[f].hash);
-        if (id < 0)
-            continue;
-        const float *w = classifier->weights + (size_t)id * k;
-        float x = features->items[f].value;
-        for (size_t c = 0; c < k; c++)
-            sums[c] += w[c] * x;
-    }
     for (size_t c = 0; c < k; c++)
-        probs[c] = sums[c];
-    if (sums != stack_sums)
-        free(sums);
+        probs[c] = classifier->bias[c];
+    for (size_t f = 0; f < features->count; f++) {
+        const float *w =
+            nlu_classifier_row(classifier, features->items[f].hash);
+        if (!w)
+            continue;
+        double x = features->items[f].value;
+        for (size_t c = 0; c < k; c++)
+            probs[c] += w[c] * x;
+    }
     softmax(probs, k, classifier->temperature);
 }
 

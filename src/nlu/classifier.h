@@ -52,6 +52,25 @@ int nlu_features_extract(nlu_analyzer_t *analyzer, const char *text, size_t len,
 
 typedef struct nlu_classifier nlu_classifier_t;
 
+/* Stores, for every word the analyzer has learnt, the sum of the weight
+ * rows of its own features (word, stem, compound parts, n-grams) and the
+ * sum of their squared values, so that nlu_analyzer_score() handles such a
+ * word with one lookup. Keeps a pointer to `classifier`, which must
+ * outlive the analyzer. Learning a new word afterwards drops the compiled
+ * sums. Allocates the sums, which
+ * nlu_analyzer_free() frees. Returns 0, or -1 when out of memory. */
+int nlu_analyzer_compile(nlu_analyzer_t *analyzer,
+                         const nlu_classifier_t *classifier);
+
+/* Writes the calibrated probabilities of one utterance into `probs`, as
+ * nlu_classifier_predict() would on the features nlu_features_extract()
+ * returns, without building the feature list. Only reads the analyzer, so
+ * threads may share it. Returns the number of words and numbers, or -1
+ * when the analyzer was not compiled or memory ran out. */
+int nlu_analyzer_score(nlu_analyzer_t *analyzer, const char *text, size_t len,
+                       const nlu_entity_t *entities, size_t entity_count,
+                       double *probs);
+
 /* Trains a classifier on `count` feature lists with labels in
  * [0, class_count) and calibrates it with `folds`-fold cross-validation.
  * Keeps no pointer to its arguments. Returns NULL when out of memory or
@@ -66,8 +85,28 @@ void nlu_classifier_free(nlu_classifier_t *classifier);
 void nlu_classifier_predict(const nlu_classifier_t *classifier,
                             const nlu_features_t *features, double *probs);
 
+size_t nlu_classifier_class_count(const nlu_classifier_t *classifier);
+
+/* Returns the class_count weights of a feature hash, or NULL when the
+ * model never saw it. */
+const float *nlu_classifier_row(const nlu_classifier_t *classifier,
+                                uint64_t hash);
+
+/* Writes calibrated probabilities into `probs` from weighted feature sums
+ * (`sums`, class_count values) multiplied by `scale`, the inverse length of
+ * the feature vector. */
+void nlu_classifier_probabilities(const nlu_classifier_t *classifier,
+                                  const float *sums, double scale,
+                                  double *probs);
+
 /* Returns the softmax temperature chosen by calibration. */
 double nlu_classifier_temperature(const nlu_classifier_t *classifier);
+
+/* Fills the intents of `out` (intents, intent_count, rule_matched) for
+ * `text`, using the entities already in `out` as features: nlu_parse()
+ * without entity extraction, for measuring the two apart. */
+void nlu_classify(const nlu_model_t *model, const char *text,
+                  nlu_result_t *out);
 
 /* Returns the top-1 accuracy of the cross-validation, 0 when it did not
  * run. */

@@ -11,7 +11,14 @@
  *   l:BUCKET  the number of words: 1, 2, 3, 4-6, 7+    0.5
  *
  * The list is then scaled to unit length, so long texts do not get larger
- * scores than short ones. */
+ * scores than short ones.
+ *
+ * The same code feeds two sinks. While the model loads, features are
+ * appended to a list for training. When parsing, each feature is multiplied
+ * with its weight row at once, and a word seen in the examples needs no
+ * feature at all: nlu_analyzer_compile() stores, per word, the sum of the
+ * weight rows of its w:, s: and g: features and the sum of their squared
+ * values, so the word costs one table lookup plus one for its bigram. */
 #include "nlu/classifier.h"
 
 #include <limits.h>
@@ -21,6 +28,7 @@
 #include <string.h>
 
 #define MAX_PARTS 4
+#define MAX_STACK_CLASSES 64
 
 #define WEIGHT_WORD 1.0f
 #define WEIGHT_STEM 1.0f
@@ -31,6 +39,9 @@
 #define WEIGHT_ENTITY 1.0f
 #define WEIGHT_LENGTH 0.5f
 
+#define FNV_OFFSET 1469598103934665603ULL
+#define FNV_PRIME 1099511628211ULL
+
 /* The analysis of one folded word: its stem and the stems of its compound
  * parts. */
 typedef struct {
@@ -38,6 +49,8 @@ typedef struct {
     char stem[NLU_PART_MAX];
     char parts[MAX_PARTS][NLU_PART_MAX];
     size_t part_count;
+    uint64_t bigram_prefix; /* hash of "b:STEM|", continued by the next stem */
+    float norm2; /* squared values of its w:, s: and g: features (compiled) */
 } word_entry_t;
 
 struct nlu_analyzer {
@@ -45,7 +58,22 @@ struct nlu_analyzer {
     word_entry_t *entries; /* open addressing, capacity a power of two */
     size_t capacity;
     size_t count;
+    /* Set by nlu_analyzer_compile(): capacity x class_count summed weight
+     * rows, one per slot of `entries`. */
+    const nlu_classifier_t *classifier;
+    float *vectors;
+    size_t class_count;
 };
+
+/* Where features go: appended to `list`, or, when `list` is NULL,
+ * multiplied with their weight rows into `sums`. */
+typedef struct {
+    nlu_features_t *list;
+    const nlu_classifier_t *classifier;
+    size_t class_count;
+    float *sums;  /* class_count weighted sums before scaling */
+    double norm2; /* sum of the squared values of every feature */
+} sink_t;
 
 /* Per-call state: a stemmer created only when a word has no stored
  * analysis, because the Snowball stemmer is not thread-safe. */
@@ -53,25 +81,37 @@ typedef struct {
     nlu_analyzer_t *analyzer;
     int learn;
     nlu_stemmer_t *stemmer;
-    nlu_features_t *out;
-    char previous_stem[NLU_PART_MAX];
+    sink_t sink;
+    uint64_t bigram_prefix; /* of the previous stem, "^" at the start */
     size_t word_count;
     int failed;
 } extract_state_t;
 
+static uint64_t hash_continue(uint64_t h, const char *text, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)text[i]) * FNV_PRIME;
+    return h;
+}
+
 static uint64_t hash_feature(char kind, const char *text, size_t len)
 {
-    uint64_t h = 1469598103934665603ULL;
-    h = (h ^ (unsigned char)kind) * 1099511628211ULL;
-    h = (h ^ ':') * 1099511628211ULL;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)text[i]) * 1099511628211ULL;
-    return h;
+    uint64_t h = FNV_OFFSET;
+    h = (h ^ (unsigned char)kind) * FNV_PRIME;
+    h = (h ^ ':') * FNV_PRIME;
+    return hash_continue(h, text, len);
 }
 
 static uint64_t hash_word(const char *word)
 {
     return hash_feature('#', word, strlen(word));
+}
+
+/* Returns the hash of "b:STEM|", which the stem of the next word
+ * completes into a bigram feature. */
+static uint64_t bigram_prefix(const char *stem)
+{
+    return (hash_feature('b', stem, strlen(stem)) ^ '|') * FNV_PRIME;
 }
 
 void nlu_features_free(nlu_features_t *features)
@@ -99,20 +139,29 @@ static int features_add_hash(nlu_features_t *features, uint64_t hash,
     return 0;
 }
 
-static int features_add(nlu_features_t *features, char kind, const char *text,
-                        size_t len, float value)
+/* Sends one feature to the sink. Returns 0, or -1 when out of memory. */
+static int sink_add(sink_t *sink, uint64_t hash, float value)
 {
-    return features_add_hash(features, hash_feature(kind, text, len), value);
+    if (sink->list)
+        return features_add_hash(sink->list, hash, value);
+    sink->norm2 += (double)value * value;
+    const float *row = nlu_classifier_row(sink->classifier, hash);
+    if (row)
+        for (size_t c = 0; c < sink->class_count; c++)
+            sink->sums[c] += value * row[c];
+    return 0;
 }
 
-static int add_text(extract_state_t *state, char kind, const char *text,
-                    float value)
+static void emit_hash(extract_state_t *state, uint64_t hash, float value)
 {
-    if (features_add(state->out, kind, text, strlen(text), value)) {
+    if (sink_add(&state->sink, hash, value))
         state->failed = 1;
-        return -1;
-    }
-    return 0;
+}
+
+static void emit_text(extract_state_t *state, char kind, const char *text,
+                      size_t len, float value)
+{
+    emit_hash(state, hash_feature(kind, text, len), value);
 }
 
 /* Scales the features to unit length. Repeated features (the same n-gram
@@ -149,6 +198,7 @@ void nlu_analyzer_free(nlu_analyzer_t *analyzer)
 {
     if (!analyzer)
         return;
+    free(analyzer->vectors);
     free(analyzer->entries);
     free(analyzer);
 }
@@ -166,6 +216,16 @@ static word_entry_t *analyzer_slot(const nlu_analyzer_t *analyzer,
     return &analyzer->entries[i];
 }
 
+/* Drops the sums of nlu_analyzer_compile(), which no longer match the
+ * table once a word is added. */
+static void analyzer_drop_compiled(nlu_analyzer_t *analyzer)
+{
+    free(analyzer->vectors);
+    analyzer->vectors = NULL;
+    analyzer->classifier = NULL;
+}
+
+/* Doubles the table. */
 static int analyzer_grow(nlu_analyzer_t *analyzer)
 {
     size_t old_capacity = analyzer->capacity;
@@ -197,6 +257,7 @@ static int analyze(extract_state_t *state, const char *word,
     memset(entry, 0, sizeof *entry);
     snprintf(entry->word, sizeof entry->word, "%s", word);
     nlu_stem(state->stemmer, word, entry->stem, sizeof entry->stem);
+    entry->bigram_prefix = bigram_prefix(entry->stem);
 
     char parts[MAX_PARTS][NLU_PART_MAX];
     size_t count = state->analyzer->lexicon
@@ -210,27 +271,28 @@ static int analyze(extract_state_t *state, const char *word,
     return 0;
 }
 
-/* Finds or computes the analysis of a folded word. In learn mode the
- * result is stored; otherwise an unknown word is first corrected against
- * the lexicon. Returns 0, or -1 when out of memory. */
-static int lookup_word(extract_state_t *state, const char *word,
-                       word_entry_t *result)
+/* Finds or computes the analysis of a folded word and returns it: a stored
+ * entry, or `scratch` filled in. In learn mode a new analysis is stored;
+ * otherwise an unknown word is first corrected against the lexicon.
+ * Returns NULL when out of memory. */
+static const word_entry_t *lookup_word(extract_state_t *state, const char *word,
+                                       word_entry_t *scratch)
 {
     nlu_analyzer_t *analyzer = state->analyzer;
     word_entry_t *slot = analyzer_slot(analyzer, word);
-    if (slot->word[0]) {
-        *result = *slot;
-        return 0;
-    }
+    if (slot->word[0])
+        return slot;
     if (state->learn) {
-        if (analyze(state, word, result))
-            return -1;
+        if (analyze(state, word, scratch))
+            return NULL;
         if ((analyzer->count + 1) * 2 > analyzer->capacity &&
             analyzer_grow(analyzer))
-            return -1;
-        *analyzer_slot(analyzer, word) = *result;
+            return NULL;
+        analyzer_drop_compiled(analyzer);
+        slot = analyzer_slot(analyzer, word);
+        *slot = *scratch;
         analyzer->count++;
-        return 0;
+        return slot;
     }
 
     char corrected[NLU_PART_MAX];
@@ -238,16 +300,14 @@ static int lookup_word(extract_state_t *state, const char *word,
         nlu_lexicon_correct(analyzer->lexicon, word, corrected,
                             sizeof corrected)) {
         slot = analyzer_slot(analyzer, corrected);
-        if (slot->word[0]) {
-            *result = *slot;
-            return 0;
-        }
-        return analyze(state, corrected, result);
+        if (slot->word[0])
+            return slot;
+        return analyze(state, corrected, scratch) ? NULL : scratch;
     }
-    return analyze(state, word, result);
+    return analyze(state, word, scratch) ? NULL : scratch;
 }
 
-static void add_ngrams(extract_state_t *state, const char *folded)
+static void emit_ngrams(extract_state_t *state, const char *folded)
 {
     char marked[NLU_PART_MAX + 2];
     size_t word_len = strlen(folded);
@@ -259,27 +319,43 @@ static void add_ngrams(extract_state_t *state, const char *folded)
     int len = (int)word_len + 2;
     for (int n = 3; n <= 5; n++)
         for (int i = 0; i + n <= len; i++)
-            if (features_add(state->out, 'g', marked + i, (size_t)n,
-                             WEIGHT_NGRAM))
-                state->failed = 1;
+            emit_text(state, 'g', marked + i, (size_t)n, WEIGHT_NGRAM);
 }
 
-/* Adds the bigram "b:PREVIOUS|STEM", hashed without building the string,
- * and makes `stem` the previous stem. */
-static void add_bigram(extract_state_t *state, const char *stem)
+/* Emits the features of one word that do not depend on its neighbours:
+ * the folded word as written, the stem and parts of its analysis (which
+ * may be of its typo correction) and its n-grams. */
+static void emit_word(extract_state_t *state, const char *folded,
+                      const word_entry_t *entry)
 {
-    const char *previous = state->word_count == 0 ? "^" : state->previous_stem;
-    uint64_t h = hash_feature('b', previous, strlen(previous));
-    h = (h ^ '|') * 1099511628211ULL;
-    for (const char *c = stem; *c; c++)
-        h = (h ^ (unsigned char)*c) * 1099511628211ULL;
-    if (features_add_hash(state->out, h, WEIGHT_BIGRAM))
-        state->failed = 1;
-    size_t len = strlen(stem);
-    if (len >= sizeof state->previous_stem)
-        len = sizeof state->previous_stem - 1;
-    memcpy(state->previous_stem, stem, len);
-    state->previous_stem[len] = '\0';
+    emit_text(state, 'w', folded, strlen(folded), WEIGHT_WORD);
+    emit_text(state, 's', entry->stem, strlen(entry->stem), WEIGHT_STEM);
+    for (size_t i = 0; i < entry->part_count; i++)
+        emit_text(state, 's', entry->parts[i], strlen(entry->parts[i]),
+                  WEIGHT_PART);
+    emit_ngrams(state, folded);
+}
+
+/* Emits the bigram "b:PREVIOUS|STEM" and makes `next_prefix` (the prefix
+ * of `stem`) the previous one. */
+static void emit_bigram(extract_state_t *state, const char *stem,
+                        uint64_t next_prefix)
+{
+    emit_hash(state, hash_continue(state->bigram_prefix, stem, strlen(stem)),
+              WEIGHT_BIGRAM);
+    state->bigram_prefix = next_prefix;
+}
+
+/* Adds the compiled vector of the stored entry `entry` to the sums. */
+static void add_compiled(extract_state_t *state, const word_entry_t *entry)
+{
+    const nlu_analyzer_t *analyzer = state->analyzer;
+    const float *vector =
+        analyzer->vectors +
+        (size_t)(entry - analyzer->entries) * analyzer->class_count;
+    for (size_t c = 0; c < analyzer->class_count; c++)
+        state->sink.sums[c] += vector[c];
+    state->sink.norm2 += entry->norm2;
 }
 
 static int on_token(const nlu_token_t *token, void *arg)
@@ -288,23 +364,25 @@ static int on_token(const nlu_token_t *token, void *arg)
     if (token->is_number) {
         static const char *const digits[] = {"0", "1", "2", "3", "4", "5"};
         size_t n = strlen(token->folded);
-        add_text(state, 'n', digits[n < 5 ? n : 5], WEIGHT_NUMBER);
-        add_bigram(state, "#");
+        emit_text(state, 'n', digits[n < 5 ? n : 5], 1, WEIGHT_NUMBER);
+        emit_bigram(state, "#", bigram_prefix("#"));
         state->word_count++;
         return state->failed;
     }
 
-    word_entry_t entry;
-    if (lookup_word(state, token->folded, &entry)) {
+    word_entry_t scratch;
+    const word_entry_t *entry = lookup_word(state, token->folded, &scratch);
+    if (!entry) {
         state->failed = 1;
         return 1;
     }
-    add_text(state, 'w', token->folded, WEIGHT_WORD);
-    add_text(state, 's', entry.stem, WEIGHT_STEM);
-    for (size_t i = 0; i < entry.part_count; i++)
-        add_text(state, 's', entry.parts[i], WEIGHT_PART);
-    add_ngrams(state, token->folded);
-    add_bigram(state, entry.stem);
+    int compiled = !state->sink.list && state->analyzer->vectors &&
+                   entry != &scratch && strcmp(entry->word, token->folded) == 0;
+    if (compiled)
+        add_compiled(state, entry);
+    else
+        emit_word(state, token->folded, entry);
+    emit_bigram(state, entry->stem, entry->bigram_prefix);
     state->word_count++;
     return state->failed;
 }
@@ -316,22 +394,91 @@ static const char *length_bucket(size_t words)
     return words <= 6 ? "4-6" : "7+";
 }
 
+/* Runs the extraction of one utterance into the state's sink. */
+static void extract(extract_state_t *state, const char *text, size_t len,
+                    const nlu_entity_t *entities, size_t entity_count)
+{
+    state->bigram_prefix = bigram_prefix("^");
+    nlu_tokenize(text, len, on_token, state);
+
+    const char *bucket = length_bucket(state->word_count);
+    if (!state->failed)
+        emit_text(state, 'l', bucket, strlen(bucket), WEIGHT_LENGTH);
+    for (size_t i = 0; i < entity_count && !state->failed; i++) {
+        const char *kind = nlu_entity_kind_name(entities[i].kind);
+        emit_text(state, 'e', kind, strlen(kind), WEIGHT_ENTITY);
+    }
+    nlu_stemmer_free(state->stemmer);
+    state->stemmer = NULL;
+}
+
 int nlu_features_extract(nlu_analyzer_t *analyzer, const char *text, size_t len,
                          const nlu_entity_t *entities, size_t entity_count,
                          int learn, nlu_features_t *out)
 {
     out->count = 0;
-    extract_state_t state = {.analyzer = analyzer, .learn = learn, .out = out};
-    nlu_tokenize(text, len, on_token, &state);
-
-    if (!state.failed)
-        add_text(&state, 'l', length_bucket(state.word_count), WEIGHT_LENGTH);
-    for (size_t i = 0; i < entity_count && !state.failed; i++)
-        add_text(&state, 'e', nlu_entity_kind_name(entities[i].kind),
-                 WEIGHT_ENTITY);
-    nlu_stemmer_free(state.stemmer);
+    extract_state_t state = {
+        .analyzer = analyzer, .learn = learn, .sink = {.list = out}};
+    extract(&state, text, len, entities, entity_count);
     if (state.failed)
         return -1;
     features_finish(out);
+    return (int)(state.word_count < INT_MAX ? state.word_count : INT_MAX);
+}
+
+int nlu_analyzer_compile(nlu_analyzer_t *analyzer,
+                         const nlu_classifier_t *classifier)
+{
+    size_t k = nlu_classifier_class_count(classifier);
+    free(analyzer->vectors);
+    analyzer->vectors = calloc(analyzer->capacity * k, sizeof(float));
+    analyzer->classifier = NULL;
+    if (!analyzer->vectors)
+        return -1;
+    analyzer->class_count = k;
+
+    extract_state_t state = {
+        .analyzer = analyzer,
+        .sink = {.classifier = classifier, .class_count = k}};
+    for (size_t i = 0; i < analyzer->capacity; i++) {
+        word_entry_t *entry = &analyzer->entries[i];
+        if (!entry->word[0])
+            continue;
+        state.sink.sums = analyzer->vectors + i * k;
+        state.sink.norm2 = 0;
+        emit_word(&state, entry->word, entry);
+        entry->norm2 = (float)state.sink.norm2;
+    }
+    analyzer->classifier = classifier;
+    return 0;
+}
+
+int nlu_analyzer_score(nlu_analyzer_t *analyzer, const char *text, size_t len,
+                       const nlu_entity_t *entities, size_t entity_count,
+                       double *probs)
+{
+    const nlu_classifier_t *classifier = analyzer->classifier;
+    if (!classifier)
+        return -1;
+    size_t k = analyzer->class_count;
+    float stack_sums[MAX_STACK_CLASSES];
+    float *sums =
+        k <= MAX_STACK_CLASSES ? stack_sums : malloc(k * sizeof *sums);
+    if (!sums)
+        return -1;
+    memset(sums, 0, k * sizeof *sums);
+
+    extract_state_t state = {
+        .analyzer = analyzer,
+        .sink = {.classifier = classifier, .class_count = k, .sums = sums}};
+    extract(&state, text, len, entities, entity_count);
+    if (!state.failed)
+        nlu_classifier_probabilities(
+            classifier, sums,
+            state.sink.norm2 > 0 ? 1.0 / sqrt(state.sink.norm2) : 0.0, probs);
+    if (sums != stack_sums)
+        free(sums);
+    if (state.failed)
+        return -1;
     return (int)(state.word_count < INT_MAX ? state.word_count : INT_MAX);
 }

@@ -4,6 +4,7 @@
  * afterwards. */
 #include "nlu/nlu.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,13 @@
 
 /* Folds used to calibrate the classifier on held-out examples. */
 #define CALIBRATION_FOLDS 5
+
+/* Texts up to this many bytes are folded into a stack buffer for the
+ * rules, and longer ones into a heap buffer. */
+#define STACK_FOLD_MAX 1024
+
+/* Stack bytes for the PCRE2 context and match data of a parse. */
+#define RULE_ARENA_SIZE 1024
 
 /* A rule's score is its precision on the training examples, smoothed
  * towards RULE_PRIOR as if RULE_PRIOR_WEIGHT more examples had been
@@ -116,6 +124,9 @@ static int build_rules(nlu_model_t *model, nlu_intent_set_t *set)
             rule->intent = i;
             rule->code = set->items[i].patterns[j];
             set->items[i].patterns[j] = NULL;
+            /* Without JIT support PCRE2 interprets the pattern, which
+             * gives the same matches more slowly. */
+            pcre2_jit_compile(rule->code, PCRE2_JIT_COMPLETE);
         }
         set->items[i].pattern_count = 0;
     }
@@ -178,7 +189,9 @@ static int train(nlu_model_t *model, const nlu_intent_set_t *set)
     }
     model->classifier = nlu_classifier_train(examples, labels, count,
                                              set->count, CALIBRATION_FOLDS);
-    rc = model->classifier ? 0 : -1;
+    if (model->classifier &&
+        nlu_analyzer_compile(model->analyzer, model->classifier) == 0)
+        rc = 0;
 
 done:
     for (size_t i = 0; examples && i < count; i++)
@@ -249,20 +262,58 @@ void nlu_free(nlu_model_t *model)
     free(model);
 }
 
+/* A bump allocator over a stack buffer, so that the PCRE2 match data of a
+ * parse needs no heap. Requests that do not fit go to malloc. */
+typedef struct {
+    _Alignas(max_align_t) unsigned char bytes[RULE_ARENA_SIZE];
+    size_t used;
+} rule_arena_t;
+
+static void *arena_malloc(PCRE2_SIZE size, void *data)
+{
+    rule_arena_t *arena = data;
+    size_t align = _Alignof(max_align_t);
+    size_t rounded = (size + align - 1) / align * align;
+    if (rounded < size || rounded > sizeof arena->bytes - arena->used)
+        return malloc(size);
+    void *block = arena->bytes + arena->used;
+    arena->used += rounded;
+    return block;
+}
+
+static void arena_free(void *block, void *data)
+{
+    rule_arena_t *arena = data;
+    unsigned char *bytes = block;
+    if (bytes < arena->bytes || bytes >= arena->bytes + sizeof arena->bytes)
+        free(block);
+}
+
 /* Returns the index of the best matching rule, or -1 when none matches. */
 static long match_rules(const nlu_model_t *model, const char *text, size_t len)
 {
     if (model->rule_count == 0)
         return -1;
-    char *folded = fold_copy(text, len);
-    pcre2_match_data *match = pcre2_match_data_create(1, NULL);
+    char stack_folded[2 * STACK_FOLD_MAX + 1];
+    char *folded = len <= STACK_FOLD_MAX ? stack_folded : fold_copy(text, len);
+    if (folded == stack_folded)
+        nlu_fold(text, len, stack_folded, sizeof stack_folded);
+
+    rule_arena_t arena;
+    arena.used = 0;
+    pcre2_general_context *context =
+        pcre2_general_context_create(arena_malloc, arena_free, &arena);
+    pcre2_match_data *match =
+        context ? pcre2_match_data_create(1, context) : NULL;
     long best = -1;
     for (size_t r = 0; folded && match && r < model->rule_count; r++)
         if (rule_matches(&model->rules[r], folded, match) &&
             (best < 0 || model->rules[r].score > model->rules[best].score))
             best = (long)r;
     pcre2_match_data_free(match);
-    free(folded);
+    pcre2_general_context_free(context);
+    if (folded != stack_folded)
+        free(folded);
     return best;
 }
 
@@ -303,29 +354,32 @@ static void fill_intents(const nlu_model_t *model, long rule, double *probs,
     }
 }
 
+void nlu_classify(const nlu_model_t *model, const char *text, nlu_result_t *out)
+{
+    out->intent_count = 0;
+    out->rule_matched = 0;
+    if (!model || !text || !text[0])
+        return;
+    size_t len = strlen(text);
+    double stack_probs[64];
+    double *probs = model->intent_count <= 64
+                        ? stack_probs
+                        : malloc(model->intent_count * sizeof *probs);
+    if (probs && nlu_analyzer_score(model->analyzer, text, len, out->entities,
+                                    out->entity_count, probs) > 0)
+        fill_intents(model, match_rules(model, text, len), probs, out);
+    if (probs != stack_probs)
+        free(probs);
+}
+
 void nlu_parse(const nlu_model_t *model, const char *text, nlu_result_t *out)
 {
     memset(out, 0, sizeof *out);
     if (!model || !text || !text[0])
         return;
-    size_t len = strlen(text);
     out->entity_count = nlu_extract_entities(model->lang, text, out->entities,
                                              NLU_MAX_ENTITIES);
-
-    nlu_features_t features = {0};
-    double stack_probs[64];
-    double *probs = model->intent_count <= 64
-                        ? stack_probs
-                        : malloc(model->intent_count * sizeof *probs);
-    int words = nlu_features_extract(model->analyzer, text, len, out->entities,
-                                     out->entity_count, 0, &features);
-    if (probs && words > 0) {
-        nlu_classifier_predict(model->classifier, &features, probs);
-        fill_intents(model, match_rules(model, text, len), probs, out);
-    }
-    if (probs != stack_probs)
-        free(probs);
-    nlu_features_free(&features);
+    nlu_classify(model, text, out);
 }
 
 size_t nlu_intent_count(const nlu_model_t *model)

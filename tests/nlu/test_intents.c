@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "nlu/classifier.h"
 #include "nlu/nlu.h"
 
 static const char *const utterances[] = {
@@ -342,6 +343,135 @@ static void load_rejects_shared_example(void **state)
     assert_non_null(strstr(e.message, "also an example of \"b\""));
 }
 
+/* A small classifier built without nlu_load, to compare the compiled
+ * scoring of nlu_analyzer_score with nlu_classifier_predict on the full
+ * feature list. */
+typedef struct {
+    nlu_lexicon_t *lexicon;
+    nlu_analyzer_t *analyzer;
+    nlu_classifier_t *classifier;
+} small_model_t;
+
+static const char *const small_examples[][2] = {
+    {"hoeveel kost een bedrijfsbezoek", "cost"},
+    {"wat kost een gastles voor ons", "cost"},
+    {"is dat gratis of betalend", "cost"},
+    {"hoeveel uren vraagt dat per maand", "cost"},
+    {"welke initiatieven zijn er in Limburg", "find"},
+    {"zoek een project voor het secundair", "find"},
+    {"ik zoek iets rond techniek voor jongeren", "find"},
+    {"toon mij de initiatieven voor 12 jarigen", "find"},
+    {"hoe laat is het", "other"},
+    {"wat voor weer wordt het morgen", "other"},
+    {"ik zoek werk als elektricien", "other"},
+    {"vertel een mop", "other"},
+};
+
+static int setup_small_model(void **state)
+{
+    size_t count = sizeof small_examples / sizeof *small_examples;
+    small_model_t *small = calloc(1, sizeof *small);
+    nlu_features_t examples[sizeof small_examples / sizeof *small_examples];
+    int labels[sizeof small_examples / sizeof *small_examples];
+    memset(examples, 0, sizeof examples);
+    if (!small)
+        return -1;
+    small->lexicon = nlu_lexicon_new();
+    small->analyzer = nlu_analyzer_new(small->lexicon);
+    if (!small->lexicon || !small->analyzer)
+        return -1;
+    const char *words[] = {"bedrijfsbezoek", "bedrijf",  "bezoek",   "gastles",
+                           "initiatieven",   "techniek", "jongeren", "weer"};
+    for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+        nlu_lexicon_add(small->lexicon, words[i]);
+    for (size_t i = 0; i < count; i++) {
+        const char *text = small_examples[i][0];
+        const char *label = small_examples[i][1];
+        labels[i] = strcmp(label, "cost") == 0   ? 0
+                    : strcmp(label, "find") == 0 ? 1
+                                                 : 2;
+        if (nlu_features_extract(small->analyzer, text, strlen(text), NULL, 0,
+                                 1, &examples[i]) < 0)
+            return -1;
+    }
+    small->classifier = nlu_classifier_train(examples, labels, count, 3, 3);
+    for (size_t i = 0; i < count; i++)
+        nlu_features_free(&examples[i]);
+    *state = small;
+    if (!small->classifier)
+        return -1;
+    return nlu_analyzer_compile(small->analyzer, small->classifier);
+}
+
+static int teardown_small_model(void **state)
+{
+    small_model_t *small = *state;
+    if (!small)
+        return 0;
+    nlu_classifier_free(small->classifier);
+    nlu_analyzer_free(small->analyzer);
+    nlu_lexicon_free(small->lexicon);
+    free(small);
+    return 0;
+}
+
+/* Known words, a typo, an unknown compound, a number, an entity and a
+ * text without words. */
+static void score_matches_feature_list(void **state)
+{
+    small_model_t *small = *state;
+    static const char *const texts[] = {
+        "hoeveel kost een gastles",
+        "welke initiatieven zijn er",
+        "hoeveel kost een gastlessen",
+        "iniatieven voor techniek",
+        "technologiebedrijfsbezoek",
+        "12 uur per maand",
+        "Zwitserland!",
+        "vertel een mop over het weer",
+        "...",
+    };
+    nlu_entity_t entity = {.kind = NLU_ENT_REGION};
+    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
+        const char *text = texts[i];
+        size_t entity_count = i % 2;
+        double compiled[3] = {0}, listed[3] = {0};
+        nlu_features_t features = {0};
+        int words = nlu_features_extract(small->analyzer, text, strlen(text),
+                                         &entity, entity_count, 0, &features);
+        int scored = nlu_analyzer_score(small->analyzer, text, strlen(text),
+                                        &entity, entity_count, compiled);
+        assert_int_equal(scored, words);
+        if (words > 0) {
+            nlu_classifier_predict(small->classifier, &features, listed);
+            for (size_t c = 0; c < 3; c++)
+                assert_float_equal(compiled[c], listed[c], 1e-5);
+        }
+        nlu_features_free(&features);
+    }
+}
+
+/* Learning a word after compiling makes the compiled sums stale, so
+ * scoring must fail until the analyzer is compiled again. */
+static void score_needs_recompile(void **state)
+{
+    small_model_t *small = *state;
+    const char *text = "een volledig nieuw woord";
+    double probs[3];
+    nlu_features_t features = {0};
+    assert_true(nlu_features_extract(small->analyzer, text, strlen(text), NULL,
+                                     0, 1, &features) > 0);
+    nlu_features_free(&features);
+    assert_int_equal(
+        nlu_analyzer_score(small->analyzer, text, strlen(text), NULL, 0, probs),
+        -1);
+    assert_int_equal(nlu_analyzer_compile(small->analyzer, small->classifier),
+                     0);
+    assert_int_equal(
+        nlu_analyzer_score(small->analyzer, text, strlen(text), NULL, 0, probs),
+        4);
+}
+
 int main(void)
 {
     const struct CMUnitTest parse_tests[] = {
@@ -362,8 +492,15 @@ int main(void)
         cmocka_unit_test(load_rejects_unknown_key),
         cmocka_unit_test(load_rejects_shared_example),
     };
+    const struct CMUnitTest classifier_tests[] = {
+        cmocka_unit_test(score_matches_feature_list),
+        cmocka_unit_test(score_needs_recompile),
+    };
     int failed = cmocka_run_group_tests_name("nlu_parse", parse_tests,
                                              setup_model, teardown_model);
     failed += cmocka_run_group_tests_name("nlu_load", load_tests, NULL, NULL);
+    failed +=
+        cmocka_run_group_tests_name("nlu_analyzer_score", classifier_tests,
+                                    setup_small_model, teardown_small_model);
     return failed ? 1 : 0;
 }
