@@ -100,8 +100,66 @@ static int load_facet(kb_facet_t *facet, const content_file_t *file,
     return errors;
 }
 
+/* Reads the optional "also_matches" list of each value of a facet: ids of
+ * the same facet whose entries a filter on this value matches too ("tso"
+ * also matches entries for "so2"). Returns the number of errors added. */
+static int load_also_matches(kb_facets_t *facets, kb_facet_kind_t kind,
+                             const content_file_t *file, content_errors_t *errs)
+{
+    const char *name = kb_facet_names[kind];
+    int supported = kind == KB_FACET_LEVEL || kind == KB_FACET_SECTOR ||
+                    kind == KB_FACET_GOAL;
+    kb_facet_t *facet = &facets->facets[kind];
+    json_t *list = json_object_get(file->root, name);
+    int errors = 0;
+    for (size_t i = 0; i < facet->count; i++) {
+        json_t *also = json_object_get(json_array_get(list, i), "also_matches");
+        char pointer[96];
+        snprintf(pointer, sizeof pointer, "/%s/%zu/also_matches", name, i);
+        if (!also)
+            continue;
+        if (!supported) {
+            content_error_at(errs, file, pointer, "remove it",
+                             "\"also_matches\" is supported for level, "
+                             "sector and goal values only");
+            errors++;
+            continue;
+        }
+        if (!json_is_array(also)) {
+            content_error_at(
+                errs, file, pointer, "write an array of ids, e.g. [\"so2\"]",
+                "\"also_matches\" must be an array of %s ids", name);
+            errors++;
+            continue;
+        }
+        size_t j;
+        json_t *id;
+        json_array_foreach(also, j, id)
+        {
+            int index = kb_facet_find(facets, kind, json_string_value(id));
+            if (index < 0 || (size_t)index == i) {
+                char at[128], valid[512];
+                snprintf(at, sizeof at, "%s/%zu", pointer, j);
+                kb_facet_list(facets, kind, valid, sizeof valid);
+                content_error_at(errs, file, at,
+                                 "use another id of the same facet",
+                                 "invalid %s id \"%s\" in \"also_matches\"; "
+                                 "expected one of %s",
+                                 name,
+                                 json_string_value(id) ? json_string_value(id)
+                                                       : "(not a string)",
+                                 valid);
+                errors++;
+                continue;
+            }
+            facet->values[i].also |= 1ull << index;
+        }
+    }
+    return errors;
+}
+
 /* Reads lang_dir/facets.json; every facet value needs an id, a label and a
- * reason. */
+ * reason, and may list "also_matches". */
 int kb_facets_load(kb_facets_t *facets, const char *lang_dir,
                    content_errors_t *errs)
 {
@@ -116,6 +174,8 @@ int kb_facets_load(kb_facets_t *facets, const char *lang_dir,
     for (int kind = 0; kind < KB_FACET_COUNT; kind++)
         errors += load_facet(&facets->facets[kind], &file, kb_facet_names[kind],
                              errs);
+    for (int kind = 0; kind < KB_FACET_COUNT && errors == 0; kind++)
+        errors += load_also_matches(facets, kind, &file, errs);
     content_file_free(&file);
 
     facets->region_flanders =

@@ -1,6 +1,7 @@
-/* The FTS5 index: an in-memory SQLite database with one row per entry and
- * the columns title, keywords (aliases and keywords), summary and body (the
- * body and every other Dutch text of the entry). */
+/* The search index: the lexicon of the kb's words, an inverted index of
+ * stems and compound parts with BM25 statistics over the columns title,
+ * keywords (aliases and keywords), summary and body (the body and every
+ * other Dutch text of the entry), and the facet bitmaps. */
 #include "knowledge/kb_private.h"
 
 #include <stdlib.h>
@@ -16,6 +17,8 @@ typedef struct {
     size_t capacity;
 } buffer_t;
 
+/* Appends `s` after a newline; the first call on an empty buffer makes it
+ * a valid empty string. Returns 0 or -1 (memory). */
 static int append(buffer_t *b, const char *s)
 {
     if (!s)
@@ -55,139 +58,294 @@ static int append_member(buffer_t *b, const json_t *entry, const char *key)
     return 0;
 }
 
-/* Fills the four column texts of an entry. */
-static int columns(const json_t *entry, buffer_t col[4])
+int kb_columns_each(const json_t *entry, kb_column_fn fn, void *arg)
 {
     static const char *const body_keys[] = {
         "body",      "guidance", "benefits", "how_to_join",
         "organiser", "dos",      "donts",    "items"};
+    buffer_t col[4] = {{0}};
+    int rc = 0;
     for (int i = 0; i < 4; i++)
-        col[i].length = 0;
-    for (int i = 0; i < 4; i++)
-        if (append(&col[i], "") != 0)
-            return -1; /* makes every column a valid empty string */
-    int rc = append_member(&col[0], entry, "title");
+        rc |= append(&col[i], "");
+    rc |= append_member(&col[0], entry, "title");
     rc |= append_member(&col[1], entry, "aliases");
     rc |= append_member(&col[1], entry, "keywords");
     rc |= append_member(&col[2], entry, "summary");
     for (size_t k = 0; k < sizeof body_keys / sizeof *body_keys; k++)
         rc |= append_member(&col[3], entry, body_keys[k]);
-    const json_t *effort = json_object_get(entry, "effort");
-    rc |= append_member(&col[3], effort, "basis");
-    return rc ? -1 : 0;
+    rc |= append_member(&col[3], json_object_get(entry, "effort"), "basis");
+    rc = rc ? -1 : 0;
+    for (int c = 0; c < 4 && rc == 0; c++)
+        rc = fn(c, col[c].data, col[c].length, arg);
+    for (int c = 0; c < 4; c++)
+        free(col[c].data);
+    return rc;
+}
+
+static int learn_column(int column, const char *text, size_t length, void *arg)
+{
+    (void)column;
+    (void)length;
+    return kb_text_learn(arg, text);
 }
 
 /* Feeds every text of every entry to the lexicon. */
-static int learn(kb_t *kb, buffer_t col[4])
+static int learn(kb_t *kb)
 {
-    for (size_t i = 0; i < kb->count; i++) {
-        if (columns(kb->items[i].json, col) != 0)
+    for (size_t i = 0; i < kb->count; i++)
+        if (kb_columns_each(kb->items[i].json, learn_column, kb->text) != 0)
             return -1;
-        for (int c = 0; c < 4; c++)
-            if (kb_text_learn(kb->text, col[c].data) != 0)
-                return -1;
-    }
     return kb_text_build_lexicon(kb->text);
 }
 
-static int exec(sqlite3 *db, const char *sql)
-{
-    char *message = NULL;
-    int rc = sqlite3_exec(db, sql, NULL, NULL, &message);
-    if (rc != SQLITE_OK)
-        LOG_ERROR("kb", "index statement failed: %s",
-                  message ? message : sqlite3_errstr(rc));
-    sqlite3_free(message);
-    return rc;
-}
-
-/* The terms of one entry while they are collected. */
+/* The state of building the inverted index. The terms of the current item
+ * collect in `found`. They then move to the (term, posting) pairs of the
+ * whole kb, which finish_index groups by term. */
 typedef struct {
-    kb_text_t *text;
-    uint64_t *terms;
-    size_t count;
-    size_t capacity;
+    kb_t *kb;
+    float weight;   /* weight of the current column */
+    uint32_t item;  /* current item */
+    size_t length;  /* tokens of the current item, compound parts excluded */
+    uint32_t *last; /* per term: item + 1 that last found it */
+    uint32_t *slot; /* per term: its place in `found` */
+    size_t per_term_capacity; /* of both `last` and `slot` */
+    kb_posting_t *found;      /* term index in .item, frequency */
+    size_t found_count;
+    size_t found_capacity;
+    uint32_t *pair_terms;
+    kb_posting_t *pairs;
+    size_t pair_count;
+    size_t pair_capacity;
+    size_t *lengths; /* per item */
     int failed;
-} term_set_t;
+} builder_t;
 
-static void add_term(term_set_t *set, const char *term)
+/* Grows an array of `size`-byte elements to hold `needed`. Returns 0 or
+ * -1 (memory). */
+static int reserve(void **array, size_t *capacity, size_t needed, size_t size)
 {
-    if (set->count == set->capacity) {
-        size_t capacity = set->capacity ? set->capacity * 2 : 128;
-        uint64_t *terms = realloc(set->terms, capacity * sizeof *terms);
-        if (!terms) {
-            set->failed = 1;
-            return;
-        }
-        set->terms = terms;
-        set->capacity = capacity;
-    }
-    set->terms[set->count++] = kb_term_hash(term);
-}
-
-static int collect_terms(const nlu_token_t *token, void *arg)
-{
-    term_set_t *set = arg;
-    kb_word_t scratch;
-    const kb_word_t *word = kb_text_word(set->text, token->folded, 1, &scratch);
-    add_term(set, word->stem);
-    for (size_t i = 0; i < word->part_count; i++)
-        add_term(set, word->parts[i]);
-    return set->failed;
-}
-
-static int compare_terms(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* Stores the sorted, distinct term hashes of an item, so that the words a
- * hit matched are found without another query. */
-static int store_terms(kb_t *kb, kb_item_t *item, buffer_t col[4])
-{
-    term_set_t set = {.text = kb->text};
-    for (int c = 0; c < 4 && !set.failed; c++)
-        nlu_tokenize(col[c].data, col[c].length, collect_terms, &set);
-    if (set.failed) {
-        free(set.terms);
+    if (needed <= *capacity)
+        return 0;
+    size_t grown = *capacity ? *capacity : 256;
+    while (grown < needed)
+        grown *= 2;
+    void *data = realloc(*array, grown * size);
+    if (!data)
         return -1;
-    }
-    qsort(set.terms, set.count, sizeof *set.terms, compare_terms);
-    size_t distinct = 0;
-    for (size_t i = 0; i < set.count; i++)
-        if (distinct == 0 || set.terms[distinct - 1] != set.terms[i])
-            set.terms[distinct++] = set.terms[i];
-    item->terms = set.terms;
-    item->term_count = distinct;
+    *array = data;
+    *capacity = grown;
     return 0;
 }
 
-/* Inserts every entry with its position as rowid (1-based). */
-static int insert_rows(kb_t *kb, buffer_t col[4])
+/* Doubles the term hash table when it is half full. Returns 0 or -1. */
+static int grow_slots(kb_index_t *index)
 {
-    sqlite3_stmt *insert = NULL;
-    int rc = sqlite3_prepare_v2(kb->db,
-                                "INSERT INTO kb_fts(rowid, title, keywords, "
-                                "summary, body) VALUES (?1, ?2, ?3, ?4, ?5)",
-                                -1, &insert, NULL);
-    for (size_t i = 0; rc == SQLITE_OK && i < kb->count; i++) {
-        if (columns(kb->items[i].json, col) != 0 ||
-            store_terms(kb, &kb->items[i], col) != 0) {
-            rc = SQLITE_NOMEM;
-            break;
-        }
-        sqlite3_bind_int64(insert, 1, (sqlite3_int64)i + 1);
-        for (int c = 0; c < 4; c++)
-            sqlite3_bind_text(insert, c + 2, col[c].data, (int)col[c].length,
-                              SQLITE_STATIC);
-        rc = sqlite3_step(insert);
-        rc = rc == SQLITE_DONE ? sqlite3_reset(insert) : rc;
+    if ((index->term_count + 1) * 2 <= index->slot_capacity)
+        return 0;
+    size_t capacity = index->slot_capacity ? index->slot_capacity * 2 : 1024;
+    uint32_t *slots = calloc(capacity, sizeof *slots);
+    if (!slots)
+        return -1;
+    for (size_t t = 0; t < index->term_count; t++) {
+        size_t i = (size_t)index->terms[t].hash & (capacity - 1);
+        while (slots[i])
+            i = (i + 1) & (capacity - 1);
+        slots[i] = (uint32_t)t + 1;
     }
-    if (rc != SQLITE_OK)
-        LOG_ERROR("kb", "indexing entries failed: %s", sqlite3_errmsg(kb->db));
-    sqlite3_finalize(insert);
+    free(index->slots);
+    index->slots = slots;
+    index->slot_capacity = capacity;
+    return 0;
+}
+
+long kb_index_find(const kb_index_t *index, const char *term)
+{
+    if (!index->slot_capacity)
+        return -1;
+    uint64_t hash = kb_term_hash(term);
+    size_t mask = index->slot_capacity - 1;
+    for (size_t i = (size_t)hash & mask; index->slots[i]; i = (i + 1) & mask) {
+        const kb_term_t *t = &index->terms[index->slots[i] - 1];
+        if (t->hash == hash && strcmp(t->text, term) == 0)
+            return (long)index->slots[i] - 1;
+    }
+    return -1;
+}
+
+/* Returns the index of a term, adding it when absent; -1 when out of
+ * memory. */
+static long intern_term(builder_t *b, const char *term)
+{
+    kb_index_t *index = &b->kb->index;
+    long found = kb_index_find(index, term);
+    if (found >= 0)
+        return found;
+    size_t n = index->term_count;
+    size_t per_term = b->per_term_capacity;
+    if (grow_slots(index) != 0 ||
+        reserve((void **)&index->terms, &index->term_capacity, n + 1,
+                sizeof *index->terms) != 0 ||
+        reserve((void **)&b->last, &per_term, n + 1, sizeof *b->last) != 0 ||
+        reserve((void **)&b->slot, &b->per_term_capacity, n + 1,
+                sizeof *b->slot) != 0)
+        return -1;
+    kb_term_t *t = &index->terms[n];
+    t->text = strdup(term);
+    if (!t->text)
+        return -1;
+    t->hash = kb_term_hash(term);
+    t->first = 0;
+    t->count = 0;
+    b->last[n] = 0;
+    size_t mask = index->slot_capacity - 1;
+    size_t i = (size_t)t->hash & mask;
+    while (index->slots[i])
+        i = (i + 1) & mask;
+    index->slots[i] = (uint32_t)n + 1;
+    index->term_count++;
+    return (long)n;
+}
+
+/* Counts one occurrence of a term in the current item and column. */
+static int count_term(builder_t *b, const char *term)
+{
+    long t = intern_term(b, term);
+    if (t < 0)
+        return -1;
+    if (b->last[t] != b->item + 1) {
+        if (reserve((void **)&b->found, &b->found_capacity, b->found_count + 1,
+                    sizeof *b->found) != 0)
+            return -1;
+        b->last[t] = b->item + 1;
+        b->slot[t] = (uint32_t)b->found_count;
+        b->found[b->found_count++] = (kb_posting_t){(uint32_t)t, 0};
+    }
+    b->found[b->slot[t]].frequency += b->weight;
+    return 0;
+}
+
+/* Counts the stem of a word and the stems of its compound parts, which
+ * stand at the same position and so do not add to the length. */
+static int index_token(const nlu_token_t *token, void *arg)
+{
+    builder_t *b = arg;
+    kb_word_t scratch;
+    const kb_word_t *word =
+        kb_text_word(b->kb->text, token->folded, 1, &scratch);
+    b->length++;
+    int rc = count_term(b, word->stem);
+    for (size_t i = 0; rc == 0 && i < word->part_count; i++)
+        rc = count_term(b, word->parts[i]);
+    b->failed |= rc != 0;
+    return rc != 0;
+}
+
+static int index_column(int column, const char *text, size_t length, void *arg)
+{
+    static const float weights[4] = {KB_WEIGHT_TITLE, KB_WEIGHT_KEYWORDS,
+                                     KB_WEIGHT_SUMMARY, KB_WEIGHT_BODY};
+    builder_t *b = arg;
+    b->weight = weights[column];
+    nlu_tokenize(text, length, index_token, b);
+    return b->failed ? -1 : 0;
+}
+
+/* Tokenizes one item and moves its terms to the pairs. */
+static int index_item(builder_t *b, uint32_t item)
+{
+    b->item = item;
+    b->length = 0;
+    b->found_count = 0;
+    if (kb_columns_each(b->kb->items[item].json, index_column, b) != 0)
+        return -1;
+    b->lengths[item] = b->length;
+    /* Both arrays grow together; pair_capacity is that of both. */
+    size_t needed = b->pair_count + b->found_count;
+    size_t capacity = b->pair_capacity;
+    if (reserve((void **)&b->pair_terms, &capacity, needed,
+                sizeof *b->pair_terms) != 0 ||
+        reserve((void **)&b->pairs, &b->pair_capacity, needed,
+                sizeof *b->pairs) != 0)
+        return -1;
+    for (size_t i = 0; i < b->found_count; i++) {
+        uint32_t term = b->found[i].item;
+        b->pair_terms[b->pair_count] = term;
+        b->pairs[b->pair_count++] = (kb_posting_t){item, b->found[i].frequency};
+        b->kb->index.terms[term].count++;
+    }
+    return 0;
+}
+
+/* Groups the pairs by term with a counting sort, which keeps each
+ * posting list in item order, and computes the length norms. */
+static int finish_index(builder_t *b)
+{
+    kb_index_t *index = &b->kb->index;
+    size_t count = b->kb->count;
+    index->postings = malloc((b->pair_count + 1) * sizeof *index->postings);
+    index->norms = malloc((count + 1) * sizeof *index->norms);
+    if (!index->postings || !index->norms)
+        return -1;
+    size_t next = 0;
+    for (size_t t = 0; t < index->term_count; t++) {
+        index->terms[t].first = next;
+        next += index->terms[t].count;
+        b->last[t] = 0; /* now: postings placed so far */
+    }
+    for (size_t i = 0; i < b->pair_count; i++) {
+        kb_term_t *term = &index->terms[b->pair_terms[i]];
+        index->postings[term->first + b->last[b->pair_terms[i]]++] =
+            b->pairs[i];
+    }
+    index->posting_count = b->pair_count;
+
+    size_t total = 0;
+    for (size_t i = 0; i < count; i++)
+        total += b->lengths[i];
+    index->average_length = count && total ? (double)total / count : 1.0;
+    for (size_t i = 0; i < count; i++)
+        index->norms[i] = KB_BM25_K1 * (1.0 - KB_BM25_B +
+                                        KB_BM25_B * (double)b->lengths[i] /
+                                            index->average_length);
+    return 0;
+}
+
+/* Builds the inverted index of every item. Returns 0 or -1 (memory). */
+static int build_inverted(kb_t *kb)
+{
+    builder_t b = {.kb = kb};
+    int rc = 0;
+    b.lengths = calloc(kb->count + 1, sizeof *b.lengths);
+    if (!b.lengths)
+        rc = -1;
+    for (size_t i = 0; rc == 0 && i < kb->count; i++)
+        rc = index_item(&b, (uint32_t)i);
+    if (rc == 0)
+        rc = finish_index(&b);
+    free(b.last);
+    free(b.slot);
+    free(b.found);
+    free(b.pair_terms);
+    free(b.pairs);
+    free(b.lengths);
     return rc;
+}
+
+/* Allocates the memory every search reuses. Returns 0 or -1. */
+static int allocate_scratch(kb_t *kb)
+{
+    kb_scratch_t *s = &kb->scratch;
+    size_t n = kb->count + 1;
+    s->candidates = malloc(n * sizeof *s->candidates);
+    s->text = malloc(n * sizeof *s->text);
+    s->matched = malloc(n * sizeof *s->matched);
+    s->stamp = calloc(n, sizeof *s->stamp);
+    s->touched = malloc(n * sizeof *s->touched);
+    s->allowed = malloc((kb->words + 1) * sizeof *s->allowed);
+    return s->candidates && s->text && s->matched && s->stamp && s->touched &&
+                   s->allowed
+               ? 0
+               : -1;
 }
 
 static double now_seconds(void)
@@ -200,58 +358,43 @@ static double now_seconds(void)
 int kb_index_build(kb_t *kb)
 {
     double start = now_seconds();
-    buffer_t col[4] = {{0}};
-    int rc = SQLITE_NOMEM;
-
+    kb->words = (kb->count + 63) / 64;
     kb->text = kb_text_new();
-    if (!kb->text || learn(kb, col) != 0)
-        goto done;
-    rc = sqlite3_open_v2(":memory:", &kb->db,
-                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
-    if (rc != SQLITE_OK) {
-        LOG_ERROR("kb", "opening the index database failed: %s",
-                  sqlite3_errstr(rc));
-        goto done;
-    }
-    rc = kb_text_register(kb->text, kb->db);
-    if (rc != SQLITE_OK) {
-        LOG_ERROR("kb", "registering the FTS5 tokenizer failed: %s",
-                  sqlite3_errstr(rc));
-        goto done;
-    }
-    rc = exec(kb->db, "CREATE VIRTUAL TABLE kb_fts USING fts5(title, "
-                      "keywords, summary, body, tokenize = 'stemdesk_nl')");
-    if (rc == SQLITE_OK)
-        rc = exec(kb->db, "BEGIN");
-    if (rc == SQLITE_OK)
-        rc = insert_rows(kb, col);
-    if (rc == SQLITE_OK)
-        rc = exec(kb->db, "INSERT INTO kb_fts(kb_fts) VALUES ('optimize')");
-    if (rc == SQLITE_OK)
-        rc = exec(kb->db, "COMMIT");
-
-    if (rc == SQLITE_OK)
-        rc = exec(kb->db, "CREATE VIRTUAL TABLE kb_vocab USING "
-                          "fts5vocab(kb_fts, 'row')");
-
-    /* Column weights: a word in the title counts most, then the aliases and
-     * keywords, the summary, and last the body. */
-    if (rc == SQLITE_OK)
-        rc = sqlite3_prepare_v2(kb->db,
-                                "SELECT rowid, -bm25(kb_fts, 10.0, 6.0, 3.0, "
-                                "1.0) FROM kb_fts WHERE kb_fts MATCH ?1",
-                                -1, &kb->match, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_prepare_v2(kb->db,
-                                "SELECT doc FROM kb_vocab WHERE term = ?1", -1,
-                                &kb->frequency, NULL);
-    if (rc != SQLITE_OK)
-        LOG_ERROR("kb", "preparing the search failed: %s",
-                  sqlite3_errmsg(kb->db));
-
-done:
-    for (int c = 0; c < 4; c++)
-        free(col[c].data);
+    int rc = kb->text ? 0 : -1;
+    if (rc == 0)
+        rc = learn(kb);
+    if (rc == 0)
+        rc = build_inverted(kb);
+    if (rc == 0)
+        rc = kb_bitmaps_build(kb);
+    if (rc == 0)
+        rc = allocate_scratch(kb);
+    if (rc != 0)
+        LOG_ERROR("kb", "building the search index failed: out of memory");
     kb->index_seconds = now_seconds() - start;
-    return rc == SQLITE_OK ? 0 : -1;
+    return rc;
+}
+
+void kb_index_free(kb_t *kb)
+{
+    kb_index_t *index = &kb->index;
+    for (size_t t = 0; t < index->term_count; t++)
+        free(index->terms[t].text);
+    free(index->terms);
+    free(index->slots);
+    free(index->postings);
+    free(index->norms);
+    memset(index, 0, sizeof *index);
+    free(kb->bitmaps.block);
+    memset(&kb->bitmaps, 0, sizeof kb->bitmaps);
+    kb_scratch_t *s = &kb->scratch;
+    free(s->candidates);
+    free(s->text);
+    free(s->matched);
+    free(s->stamp);
+    free(s->touched);
+    free(s->allowed);
+    memset(s, 0, sizeof *s);
+    kb_text_free(kb->text);
+    kb->text = NULL;
 }

@@ -350,7 +350,6 @@ static void free_items(kb_t *kb)
         for (size_t n = 0; n < item->name_count; n++)
             free(item->names[n].compact);
         free(item->names);
-        free(item->terms);
         json_decref(item->json);
     }
     free(kb->items);
@@ -363,12 +362,9 @@ void kb_free(kb_t *kb)
 {
     if (!kb)
         return;
-    sqlite3_finalize(kb->match);
-    sqlite3_finalize(kb->frequency);
     sqlite3_close(kb->db);
-    kb_text_free(kb->text);
+    kb_index_free(kb);
     free_items(kb);
-    free(kb->scratch);
     free(kb->by_id);
     free(kb->by_order);
     kb_facets_free(&kb->facets);
@@ -427,16 +423,9 @@ kb_t *kb_load(const char *kb_dir, const char *lang_dir, content_errors_t *errs)
         return NULL;
     }
 
-    kb->scratch = malloc((kb->count + 1) * sizeof *kb->scratch);
-    if (!kb->scratch) {
-        content_errors_add(errs, kb_dir, 0, 0, NULL, "out of memory");
-        kb_free(kb);
-        return NULL;
-    }
     if (kb_index_build(kb) != 0) {
-        content_errors_add(errs, kb_dir, 0, 0,
-                           "check that SQLite is built with FTS5",
-                           "building the search index failed");
+        content_errors_add(errs, kb_dir, 0, 0, NULL,
+                           "building the search index failed: out of memory");
         kb_free(kb);
         return NULL;
     }
@@ -490,9 +479,4 @@ size_t kb_facet_values(const kb_t *kb, const char *facet, const char **values,
         return n;
     }
     return 0;
-}
-
-sqlite3 *kb_database(kb_t *kb)
-{
-    return kb->db;
 }

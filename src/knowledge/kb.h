@@ -1,10 +1,10 @@
-/* The knowledge base: the JSON files of kb/ loaded into an in-memory SQLite
- * FTS5 index with a Dutch tokenizer, searched with BM25 and facet filters.
- * Every hit carries the reasons it matched, in Dutch. Knows nothing of sockets,
- * sessions or conversation storage.
+/* The knowledge base: the JSON files of kb/ loaded into an in-memory index
+ * with Dutch stemming and compound parts, searched with BM25 and facet
+ * filters. Every hit carries the reasons it matched, in Dutch. Knows nothing
+ * of sockets, sessions or conversation storage.
  *
- * A kb_t owns one SQLite connection, so it is not thread-safe: use one per
- * thread, or serialise calls. */
+ * A kb_t reuses its own scratch memory in every search, so it is not
+ * thread-safe: use one per thread, or serialise calls. */
 #ifndef STEMDESK_KB_H
 #define STEMDESK_KB_H
 
@@ -59,6 +59,18 @@ void kb_free(kb_t *kb);
  * kb_facet_values() lists the valid ones). */
 int kb_search(kb_t *kb, const char *text, const kb_filter_t *filter,
               kb_hit_t *hits, size_t max, size_t *count);
+
+/* Ranks initiatives for a recommendation: like kb_search with the type
+ * "initiative" (filter->type is ignored), but when fewer than `max`
+ * entries match every facet, the list is filled up with entries that match
+ * most facets. Entries that match every facet rank first, then those that
+ * fail one facet, and so on; a facet an entry fails gives no reason. The
+ * region is never relaxed for an entry that lists regions: an entry for
+ * West-Vlaanderen alone is never recommended to a company in Limburg. An
+ * entry whose region is unknown (an empty "regions" list) may fill up.
+ * Returns as kb_search. */
+int kb_recommend(kb_t *kb, const char *text, const kb_filter_t *filter,
+                 kb_hit_t *hits, size_t max, size_t *count);
 
 /* The full JSON entry with this id (borrowed, valid until kb_free), or
  * NULL. */

@@ -1,8 +1,8 @@
 /* Internals of the knowledge module shared by its source files: the facet
  * vocabulary of lang/facets.json, the loaded entries with their facets as
- * bit sets, the Dutch text analysis behind the FTS5 tokenizer, and the
- * SQLite index. Not for use outside src/knowledge/, bench/knowledge/ and
- * tests/knowledge/. */
+ * bit sets, the Dutch text analysis, the inverted index that searches use,
+ * the facet bitmaps, and the SQLite FTS5 table built on demand. Not for use
+ * outside src/knowledge/, bench/knowledge/ and tests/knowledge/. */
 #ifndef STEMDESK_KB_PRIVATE_H
 #define STEMDESK_KB_PRIVATE_H
 
@@ -32,9 +32,10 @@ typedef enum {
 #define KB_FACET_VALUES_MAX 64
 
 typedef struct {
-    char *value;  /* canonical id, e.g. "limburg" */
-    char *label;  /* Dutch label */
-    char *reason; /* Dutch reason, e.g. "in Limburg" */
+    char *value;   /* canonical id, e.g. "limburg" */
+    char *label;   /* Dutch label */
+    char *reason;  /* Dutch reason, e.g. "in Limburg" */
+    uint64_t also; /* values whose entries a filter on this one matches too */
 } kb_facet_value_t;
 
 typedef struct {
@@ -109,9 +110,6 @@ typedef struct {
 
     kb_name_t *names;
     size_t name_count;
-
-    uint64_t *terms; /* sorted hashes of the indexed terms, owned */
-    size_t term_count;
 } kb_item_t;
 
 /* Folded text analysis shared by indexing and querying: a lexicon of the
@@ -162,28 +160,94 @@ const nlu_lexicon_t *kb_text_lexicon(const kb_text_t *text);
  * error code. */
 int kb_text_register(kb_text_t *text, sqlite3 *db);
 
+/* Column weights of BM25, as bm25(kb_fts, 10, 6, 3, 1) would give them:
+ * a word in the title counts most, then the aliases and keywords, the
+ * summary, and last the body. */
+#define KB_WEIGHT_TITLE 10.0f
+#define KB_WEIGHT_KEYWORDS 6.0f
+#define KB_WEIGHT_SUMMARY 3.0f
+#define KB_WEIGHT_BODY 1.0f
+
+/* BM25 parameters, the ones FTS5's bm25() uses. */
+#define KB_BM25_K1 1.2
+#define KB_BM25_B 0.75
+
+/* One entry that contains a term. */
+typedef struct {
+    uint32_t item;
+    float frequency; /* occurrences weighted by column, summed over columns */
+} kb_posting_t;
+
+/* One index term: the stem of a word or of a compound part. */
+typedef struct {
+    char *text; /* owned */
+    uint64_t hash;
+    size_t first;   /* its first posting in kb_index_t.postings */
+    uint32_t count; /* entries that hold it */
+} kb_term_t;
+
+/* The inverted index over the four columns of every entry (title,
+ * keywords, summary, body): postings in item order per term, and the BM25
+ * length normalisation of each item. */
+typedef struct {
+    kb_term_t *terms;
+    size_t term_count;
+    size_t term_capacity;
+    uint32_t *slots; /* open addressing: term index + 1, 0 when free */
+    size_t slot_capacity;
+    kb_posting_t *postings;
+    size_t posting_count;
+    double *norms; /* K1 * (1 - B + B * length / average length), per item */
+    double average_length;
+} kb_index_t;
+
+/* A set of items, one bit each. */
+typedef uint64_t kb_bits_t;
+
+/* The items that pass a filter on each facet value, on each entry type,
+ * and that declare a facet without a value (unknown). Each set is
+ * kb_t.words words long. */
+typedef struct {
+    kb_bits_t *values[KB_FACET_COUNT][KB_FACET_VALUES_MAX];
+    kb_bits_t *types[KB_TYPE_COUNT];
+    kb_bits_t *unknown[KB_FACET_COUNT];
+    kb_bits_t *block; /* owns every set above */
+} kb_bitmaps_t;
+
 /* A candidate during ranking. */
 typedef struct {
     uint32_t item;
+    unsigned failed;  /* bit per facet the entry fails (kb_recommend) */
     uint64_t matched; /* bit per query phrase found in the entry */
     double text;      /* BM25 relevance, higher is better; 0 without text */
     double facets;
     double score;
 } kb_candidate_t;
 
+/* Memory that every search reuses, one slot per item. */
+typedef struct {
+    kb_candidate_t *candidates;
+    double *text;       /* BM25 sums of the current query */
+    uint64_t *matched;  /* phrases of the current query per item */
+    uint32_t *stamp;    /* query number that last touched the item */
+    uint32_t *touched;  /* items touched by the current query */
+    kb_bits_t *allowed; /* items the filter lets through */
+    uint32_t query;     /* number of the current query */
+} kb_scratch_t;
+
 struct kb {
     kb_facets_t facets;
     kb_item_t *items;
     size_t count;
+    size_t words; /* uint64_t words in an item set */
     kb_text_t *text;
-    sqlite3 *db;
-    sqlite3_stmt *match;        /* rowid and BM25 of the rows of a MATCH */
-    sqlite3_stmt *matched;      /* kb_matched() of one row of a MATCH */
-    sqlite3_stmt *frequency;    /* number of entries that hold a term */
-    kb_candidate_t *scratch;    /* one per item, reused by every search */
+    kb_index_t index;
+    kb_bitmaps_t bitmaps;
+    kb_scratch_t scratch;
     const kb_item_t **by_id;    /* items sorted by id */
     const kb_item_t **by_order; /* items sorted by type, order, id */
-    double index_seconds;       /* time spent building the FTS5 index */
+    double index_seconds;       /* time spent building the index */
+    sqlite3 *db; /* FTS5 table, built by the first kb_database() call */
 };
 
 /* Validates one entry of `file` at `pointer` ("/entries/3") and fills
@@ -192,9 +256,22 @@ int kb_validate_entry(const kb_facets_t *facets, const content_file_t *file,
                       const char *pointer, json_t *entry, kb_item_t *item,
                       content_errors_t *errs);
 
-/* Creates the in-memory database, the FTS5 table and fills it. Returns 0,
- * or -1 after logging the SQLite error. */
+/* Builds the lexicon, the inverted index and the facet bitmaps, and
+ * allocates the search scratch. Returns 0, or -1 when out of memory. */
 int kb_index_build(kb_t *kb);
+
+/* Frees what kb_index_build allocated; accepts a partly built index. */
+void kb_index_free(kb_t *kb);
+
+/* Returns the index of a term (a stem), or -1. */
+long kb_index_find(const kb_index_t *index, const char *term);
+
+/* Calls `fn` with the text of each of the four columns of an entry, in
+ * the order title, keywords, summary, body. Returns 0, the first non-zero
+ * value of `fn`, or -1 when out of memory. */
+typedef int (*kb_column_fn)(int column, const char *text, size_t length,
+                            void *arg);
+int kb_columns_each(const json_t *entry, kb_column_fn fn, void *arg);
 
 /* Fills the reasons of `hit` for an item under a filter. `words` lists the
  * query words and `phrase_word` maps each matched phrase to its word. */
@@ -203,6 +280,20 @@ typedef struct {
     int type;                              /* type index or -1 */
     double max_hours_per_month;            /* <= 0: no limit */
 } kb_query_filter_t;
+
+/* Bits of kb_candidate_t.failed beyond the facet kinds. */
+#define KB_FAILED_HOURS (1u << KB_FACET_COUNT)
+#define KB_FAILED_TYPE (1u << (KB_FACET_COUNT + 1))
+
+/* Returns the facet fit of an item under a filter in *score, and the facets
+ * it fails as bits (1 << kind, KB_FAILED_HOURS, KB_FAILED_TYPE); 0 means
+ * it passes. A failed facet adds nothing to the score. */
+unsigned kb_facet_fit(const kb_t *kb, const kb_item_t *item,
+                      const kb_query_filter_t *filter, double *score);
+
+/* Builds kb->bitmaps from the items. Returns 0, or -1 when out of
+ * memory. */
+int kb_bitmaps_build(kb_t *kb);
 
 void kb_reasons_fill(const kb_t *kb, const kb_item_t *item,
                      const kb_query_filter_t *filter, const char *words,
@@ -215,7 +306,11 @@ int kb_edit_distance(const char *a, const char *b, int limit);
 /* Copies UTF-8 text into out[size], cutting at a character boundary. */
 void kb_copy_utf8(char *out, size_t size, const char *s);
 
-/* Returns the database of the index, for benchmarks and tests. */
+/* Returns an in-memory SQLite database with the FTS5 table
+ * kb_fts(title, keywords, summary, body), rowid = item + 1, tokenized by
+ * "stemdesk_nl", for benchmarks and tests; searches do not use it. The
+ * first call builds it; the kb keeps it until kb_free(). Returns NULL
+ * after logging an SQLite error. */
 sqlite3 *kb_database(kb_t *kb);
 
 #endif

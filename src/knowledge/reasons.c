@@ -117,11 +117,24 @@ static void add_region(reasons_t *r, const kb_facets_t *f,
     }
 }
 
+/* Returns the value through which an entry matches a filter value: the
+ * value itself, else the first listed value that it also matches
+ * ("also_matches" in lang/facets.json), or -1. */
+static int matched_value(const kb_facets_t *f, kb_facet_kind_t kind,
+                         const kb_item_t *item, int value)
+{
+    uint64_t set = item->sets[kind];
+    if (set & (1ull << value))
+        return value;
+    return first_of(set & f->facets[kind].values[value].also);
+}
+
 static void add_sector(reasons_t *r, const kb_facets_t *f,
                        const kb_item_t *item, int sector)
 {
-    if (item->sets[KB_FACET_SECTOR] & (1ull << sector))
-        add(r, RANK_SECTOR, reason_of(f, KB_FACET_SECTOR, sector));
+    int matched = matched_value(f, KB_FACET_SECTOR, item, sector);
+    if (matched >= 0)
+        add(r, RANK_SECTOR, reason_of(f, KB_FACET_SECTOR, matched));
     else
         add(r, RANK_SECTOR_ALL, reason_of(f, KB_FACET_SECTOR, f->sector_all));
 }
@@ -150,9 +163,13 @@ void kb_reasons_fill(const kb_t *kb, const kb_item_t *item,
     if (q->region >= 0 && (declared & (1u << KB_FACET_REGION)))
         add_region(&r, f, item, q->region);
     if (q->level >= 0 && (declared & (1u << KB_FACET_LEVEL)))
-        add(&r, RANK_LEVEL, reason_of(f, KB_FACET_LEVEL, q->level));
+        add(&r, RANK_LEVEL,
+            reason_of(f, KB_FACET_LEVEL,
+                      matched_value(f, KB_FACET_LEVEL, item, q->level)));
     if (q->goal >= 0 && (declared & (1u << KB_FACET_GOAL)))
-        add(&r, RANK_GOAL, reason_of(f, KB_FACET_GOAL, q->goal));
+        add(&r, RANK_GOAL,
+            reason_of(f, KB_FACET_GOAL,
+                      matched_value(f, KB_FACET_GOAL, item, q->goal)));
     if (words && words[0]) {
         char text[KB_REASON_MAX];
         snprintf(text, sizeof text, TEMPLATE_WORDS, words);

@@ -1,9 +1,10 @@
-/* Ranked, faceted search: facet filters in C over bit sets, text relevance
- * from FTS5 BM25, and the two combined into one score. */
+/* Ranked, faceted search: the facet filter as an AND of bitmaps, text
+ * relevance as BM25 computed term at a time over the inverted index, and
+ * the two combined into one score. */
 #include "knowledge/kb_private.h"
 
+#include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "common/log.h"
@@ -18,22 +19,9 @@
  * scores TEXT_WEIGHT, and the facets add at most about 5. */
 #define TEXT_WEIGHT 10.0
 
-/* A phrase is common when more entries than this hold it: more than
- * COMMON_SHARE of the kb and at least COMMON_MIN entries. Common phrases
- * rank only when the query has no rarer phrase, the way a common-terms
- * query does; BM25 gives them little weight anyway, and scoring every
- * entry that contains one would cost most of the time of a search. */
-/* NOTE: a query whose words are all common still scores every entry that
- * contains one when the title and keywords give too few hits: 0.5 to 7 ms
- * on 10,000 generated entries (docs/benchmarks.md). */
-#define COMMON_SHARE 0.10
-#define COMMON_MIN 100
-
 typedef struct {
-    char quoted[140];
-    uint64_t term; /* hash of the index term, see kb_term_hash */
-    int word;      /* the query word the phrase comes from */
-    int common;
+    long term; /* index term, -1 when no entry contains it */
+    int word;  /* the query word the phrase comes from */
 } phrase_t;
 
 typedef struct {
@@ -41,77 +29,20 @@ typedef struct {
     size_t word_count;
     phrase_t phrases[PHRASES_MAX];
     size_t phrase_count;
-    char all[PHRASES_MAX * 146];         /* MATCH text of every phrase */
-    char ranked[PHRASES_MAX * 146 + 32]; /* MATCH text that ranks */
-    int title_first; /* only common phrases: try title and keywords first */
     kb_t *kb;
 } query_t;
 
-/* Appends one quoted phrase. Words come from nlu_tokenize and contain no
- * quote, but any '"' is doubled all the same, so no visitor text can reach
- * the FTS5 query syntax. */
+/* Adds a phrase for one folded word: its stem, as the index stores it. The
+ * analysis is not cached, so visitor text cannot grow memory. */
 static void add_phrase(query_t *q, const char *word, int word_index)
 {
     if (q->phrase_count == PHRASES_MAX)
         return;
+    kb_word_t scratch;
+    const kb_word_t *analysed = kb_text_word(q->kb->text, word, 0, &scratch);
     phrase_t *p = &q->phrases[q->phrase_count++];
-    size_t n = 0;
-    p->quoted[n++] = '"';
-    for (const char *c = word; *c && n < sizeof p->quoted - 3; c++) {
-        if (*c == '"')
-            p->quoted[n++] = '"';
-        p->quoted[n++] = *c;
-    }
-    p->quoted[n++] = '"';
-    p->quoted[n] = '\0';
+    p->term = kb_index_find(&q->kb->index, analysed->stem);
     p->word = word_index;
-    p->common = 0;
-}
-
-/* Finds the index term of each phrase, and marks the phrases that too
- * many entries contain (see COMMON_SHARE). */
-static void analyse_phrases(query_t *q)
-{
-    kb_t *kb = q->kb;
-    double limit = (double)kb->count * COMMON_SHARE;
-    if (limit < COMMON_MIN)
-        limit = COMMON_MIN;
-    for (size_t i = 0; i < q->phrase_count; i++) {
-        /* The phrase is a folded word between quotes; its index term is
-         * the stem, as the tokenizer writes it. */
-        char word[140];
-        size_t len = strlen(q->phrases[i].quoted) - 2;
-        memcpy(word, q->phrases[i].quoted + 1, len);
-        word[len] = '\0';
-        kb_word_t scratch;
-        const kb_word_t *analysed = kb_text_word(kb->text, word, 0, &scratch);
-        q->phrases[i].term = kb_term_hash(analysed->stem);
-        if ((double)kb->count <= limit)
-            continue;
-        sqlite3_bind_text(kb->frequency, 1, analysed->stem, -1,
-                          SQLITE_TRANSIENT);
-        if (sqlite3_step(kb->frequency) == SQLITE_ROW)
-            q->phrases[i].common =
-                (double)sqlite3_column_int64(kb->frequency, 0) > limit;
-        sqlite3_reset(kb->frequency);
-    }
-}
-
-/* Joins the phrases with OR; `common` selects whether common phrases
- * are included. */
-static void join_phrases(const query_t *q, int common, char *out, size_t size)
-{
-    size_t used = 0;
-    out[0] = '\0';
-    for (size_t i = 0; i < q->phrase_count; i++) {
-        if (q->phrases[i].common && !common)
-            continue;
-        int n = snprintf(out + used, size - used, "%s%s", used ? " OR " : "",
-                         q->phrases[i].quoted);
-        if (n < 0 || (size_t)n >= size - used)
-            break;
-        used += (size_t)n;
-    }
 }
 
 static int collect_word(const nlu_token_t *token, void *arg)
@@ -129,9 +60,9 @@ static int collect_word(const nlu_token_t *token, void *arg)
     return 0;
 }
 
-/* Builds the MATCH expressions: every word as a quoted phrase, OR-joined,
- * plus the parts of a compound that the index does not hold whole and the
- * nearest known word for an unknown word. */
+/* Builds the phrases: every word, plus the parts of a compound that the
+ * lexicon does not hold whole and the nearest known word for an unknown
+ * word. */
 static void build_query(query_t *q, const char *text)
 {
     nlu_tokenize(text, strlen(text), collect_word, q);
@@ -149,19 +80,6 @@ static void build_query(query_t *q, const char *text)
         if (n == 0 &&
             nlu_lexicon_correct(lexicon, word, corrected, sizeof corrected))
             add_phrase(q, corrected, (int)i);
-    }
-    if (q->phrase_count == 0)
-        return;
-
-    analyse_phrases(q);
-    join_phrases(q, 1, q->all, sizeof q->all);
-    join_phrases(q, 0, q->ranked, sizeof q->ranked);
-    if (!q->ranked[0]) {
-        /* Only common phrases: the entries that hold them in the title or
-         * the keywords rank highest, so those are looked at first. */
-        snprintf(q->ranked, sizeof q->ranked, "{title keywords} : (%s)",
-                 q->all);
-        q->title_first = 1;
     }
 }
 
@@ -204,161 +122,136 @@ static int resolve_filter(const kb_t *kb, const kb_filter_t *filter,
     return 0;
 }
 
-/* Returns the region fit of an entry, or 0 when it does not match. An
- * entry for all of Flanders or Belgium matches every Flemish region.
- * Brussels matches entries that list it or Belgium. A company for all of
- * Flanders matches every Flemish entry. */
-static double region_fit(const kb_facets_t *f, const kb_item_t *item,
-                         int region)
+static void and_bits(kb_bits_t *out, const kb_bits_t *bits, size_t words)
 {
-    uint64_t set = item->sets[KB_FACET_REGION];
-    uint64_t flanders =
-        f->region_flanders >= 0 ? 1ull << f->region_flanders : 0;
-    uint64_t belgium = f->region_belgium >= 0 ? 1ull << f->region_belgium : 0;
-    if (set & (1ull << region))
-        return region == f->region_flanders || region == f->region_belgium
-                   ? 0.6
-                   : 1.0;
-    if (region == f->region_belgium)
-        return set ? 0.5 : 0;
-    if (region == f->region_brussels)
-        return set & belgium ? 0.5 : 0;
-    if (region == f->region_flanders) {
-        uint64_t brussels =
-            f->region_brussels >= 0 ? 1ull << f->region_brussels : 0;
-        return set & ~brussels ? 0.5 : 0;
-    }
-    if (set & flanders)
-        return 0.6;
-    return set & belgium ? 0.5 : 0;
+    for (size_t w = 0; w < words; w++)
+        out[w] &= bits[w];
 }
 
-/* Sets *score to the facet fit of an item and returns 1, or returns 0 when
- * the filter excludes it. An entry that lacks a facet (an organisation has
- * no levels) passes that facet's filter but earns nothing for it. */
-static int facet_fit(const kb_t *kb, const kb_item_t *item,
-                     const kb_query_filter_t *q, double *score)
+/* Fills scratch.allowed with the items a search may return: those that
+ * pass every facet of the filter, hours aside. With `relaxed` only the
+ * type and the region hold, and an entry with an unknown region passes. */
+static void allow(kb_t *kb, const kb_query_filter_t *q, int relaxed)
 {
-    const kb_facets_t *f = &kb->facets;
-    *score = item->facts_thin ? -0.3 : 0;
-    if (q->type >= 0 && item->type != q->type)
-        return 0;
-    if (q->level >= 0 && (item->declared & (1u << KB_FACET_LEVEL))) {
-        if (!(item->sets[KB_FACET_LEVEL] & (1ull << q->level)))
-            return 0;
-        *score += 1.0 + 0.5 / (double)item->set_sizes[KB_FACET_LEVEL];
-    }
-    if (q->region >= 0 && (item->declared & (1u << KB_FACET_REGION))) {
-        double fit = region_fit(f, item, q->region);
-        if (fit <= 0)
-            return 0;
-        *score += fit;
-    }
-    if (q->sector >= 0 && (item->declared & (1u << KB_FACET_SECTOR))) {
-        uint64_t set = item->sets[KB_FACET_SECTOR];
-        if (set & (1ull << q->sector))
-            *score += 1.0;
-        else if (f->sector_all >= 0 && (set & (1ull << f->sector_all)))
-            *score += 0.4;
-        else
-            return 0;
-    }
-    if (q->goal >= 0 && (item->declared & (1u << KB_FACET_GOAL))) {
-        if (!(item->sets[KB_FACET_GOAL] & (1ull << q->goal)))
-            return 0;
-        *score += 1.0 + 0.5 / (double)item->set_sizes[KB_FACET_GOAL];
-    }
-    if (q->size >= 0 && item->has_fit) {
-        int fits = q->size == f->size_large ? item->fit_large : item->fit_small;
-        if (!fits)
-            return 0;
-        *score += 0.5;
-    }
-    if (q->max_hours_per_month > 0 && item->has_effort) {
-        if (!item->hours_known) {
-            *score -= 1.0; /* unknown time: kept, but ranked lower */
-            return 1;
+    const kb_bitmaps_t *m = &kb->bitmaps;
+    kb_bits_t *allowed = kb->scratch.allowed;
+    const int values[KB_FACET_COUNT] = {q->level, q->region, q->sector, q->size,
+                                        q->goal};
+    for (size_t w = 0; w < kb->words; w++)
+        allowed[w] = ~0ull;
+    if (kb->count % 64)
+        allowed[kb->words - 1] = (1ull << (kb->count % 64)) - 1;
+    if (q->type >= 0)
+        and_bits(allowed, m->types[q->type], kb->words);
+    for (int kind = 0; kind < KB_FACET_COUNT; kind++) {
+        if (values[kind] < 0)
+            continue;
+        const kb_bits_t *pass = m->values[kind][values[kind]];
+        if (!relaxed) {
+            and_bits(allowed, pass, kb->words);
+        } else if (kind == KB_FACET_REGION) {
+            const kb_bits_t *unknown = m->unknown[kind];
+            for (size_t w = 0; w < kb->words; w++)
+                allowed[w] &= pass[w] | unknown[w];
         }
-        double per_month = item->hours_per_year / 12.0;
-        if (per_month > q->max_hours_per_month)
-            return 0;
-        *score += 0.5 + 0.5 * (1.0 - per_month / q->max_hours_per_month);
     }
-    return 1;
 }
 
-/* Collects the items matching the text into kb->scratch. Returns the count,
- * or -1 on an SQLite error. */
-static long text_candidates(kb_t *kb, const char *expression,
-                            const kb_query_filter_t *filter)
+static int is_allowed(const kb_bits_t *allowed, uint32_t item)
 {
-    sqlite3_stmt *stmt = kb->match;
-    long count = 0;
-    sqlite3_bind_text(stmt, 1, expression, -1, SQLITE_STATIC);
-    int rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        sqlite3_int64 rowid = sqlite3_column_int64(stmt, 0);
-        if (rowid < 1 || (size_t)rowid > kb->count)
-            continue;
-        size_t index = (size_t)rowid - 1;
-        double facets;
-        if (!facet_fit(kb, &kb->items[index], filter, &facets))
-            continue;
-        kb_candidate_t *c = &kb->scratch[count++];
-        c->item = (uint32_t)index;
-        c->text = sqlite3_column_double(stmt, 1);
-        c->matched = 0;
-        c->facets = facets;
-    }
-    sqlite3_reset(stmt);
-    sqlite3_clear_bindings(stmt);
-    if (rc != SQLITE_DONE) {
-        LOG_ERROR("kb", "search failed: %s", sqlite3_errmsg(kb->db));
-        return -1;
-    }
-    return count;
+    return (int)((allowed[item / 64] >> (item % 64)) & 1);
 }
 
-/* Returns the bit set of the query phrases that an entry contains, common
- * phrases included. */
-static uint64_t matched_phrases(const kb_t *kb, const query_t *q, uint32_t item)
+/* Adds the BM25 relevance of every phrase to the allowed items that hold
+ * it, term at a time, as FTS5's bm25() computes it: the same IDF, column
+ * weights and length norm, summed in the same order. Returns the number
+ * of items touched, listed in scratch.touched. */
+static size_t score_text(kb_t *kb, const query_t *q)
 {
-    const kb_item_t *it = &kb->items[item];
-    uint64_t bits = 0;
+    kb_scratch_t *s = &kb->scratch;
+    const kb_index_t *index = &kb->index;
+    if (++s->query == 0) { /* the counter wrapped: no stamp is current */
+        memset(s->stamp, 0, kb->count * sizeof *s->stamp);
+        s->query = 1;
+    }
+    size_t touched = 0;
+    double rows = (double)kb->count;
     for (size_t p = 0; p < q->phrase_count; p++) {
-        uint64_t term = q->phrases[p].term;
-        size_t lo = 0, hi = it->term_count;
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (it->terms[mid] < term)
-                lo = mid + 1;
-            else
-                hi = mid;
+        if (q->phrases[p].term < 0)
+            continue;
+        const kb_term_t *term = &index->terms[q->phrases[p].term];
+        double idf = log((rows - term->count + 0.5) / (term->count + 0.5));
+        if (idf <= 0.0)
+            idf = 1e-6;
+        const kb_posting_t *posting = &index->postings[term->first];
+        for (uint32_t i = 0; i < term->count; i++, posting++) {
+            uint32_t item = posting->item;
+            if (!is_allowed(s->allowed, item))
+                continue;
+            if (s->stamp[item] != s->query) {
+                s->stamp[item] = s->query;
+                s->text[item] = 0;
+                s->matched[item] = 0;
+                s->touched[touched++] = item;
+            }
+            double f = posting->frequency;
+            s->text[item] +=
+                idf * (f * (KB_BM25_K1 + 1.0)) / (f + index->norms[item]);
+            s->matched[item] |= 1ull << p;
         }
-        if (lo < it->term_count && it->terms[lo] == term)
-            bits |= 1ull << p;
     }
-    return bits;
+    return touched;
 }
 
-static long facet_candidates(kb_t *kb, const kb_query_filter_t *filter)
+/* Adds an item to the candidates unless it fails a facet that the search
+ * does not relax. */
+static void add_candidate(kb_t *kb, const kb_query_filter_t *filter,
+                          uint32_t item, double text, uint64_t matched,
+                          int relaxed, size_t *count)
 {
-    long count = 0;
-    for (size_t i = 0; i < kb->count; i++) {
-        double facets;
-        if (!facet_fit(kb, &kb->items[i], filter, &facets))
-            continue;
-        kb_candidate_t *c = &kb->scratch[count++];
-        c->item = (uint32_t)i;
-        c->text = 0;
-        c->matched = 0;
-        c->facets = facets;
+    double facets;
+    unsigned failed = kb_facet_fit(kb, &kb->items[item], filter, &facets);
+    if (failed && !relaxed)
+        return;
+    kb_candidate_t *c = &kb->scratch.candidates[(*count)++];
+    c->item = item;
+    c->failed = failed;
+    c->matched = matched;
+    c->text = text;
+    c->facets = facets;
+}
+
+/* Collects the candidates of a query into scratch.candidates. */
+static size_t collect(kb_t *kb, const query_t *q,
+                      const kb_query_filter_t *filter, int relaxed)
+{
+    kb_scratch_t *s = &kb->scratch;
+    size_t count = 0;
+    if (q->phrase_count) {
+        size_t touched = score_text(kb, q);
+        for (size_t i = 0; i < touched; i++) {
+            uint32_t item = s->touched[i];
+            add_candidate(kb, filter, item, s->text[item], s->matched[item],
+                          relaxed, &count);
+        }
+        return count;
+    }
+    for (size_t w = 0; w < kb->words; w++) {
+        for (kb_bits_t bits = s->allowed[w]; bits; bits &= bits - 1) {
+            uint32_t item = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(bits));
+            add_candidate(kb, filter, item, 0, 0, relaxed, &count);
+        }
     }
     return count;
 }
 
+/* Orders candidates: fewer failed facets first, then the higher score,
+ * then the earlier entry. */
 static int better(const kb_candidate_t *a, const kb_candidate_t *b)
 {
+    int fa = __builtin_popcount(a->failed), fb = __builtin_popcount(b->failed);
+    if (fa != fb)
+        return fa < fb;
     if (a->score != b->score)
         return a->score > b->score;
     return a->item < b->item;
@@ -402,11 +295,21 @@ static void matched_words(const query_t *q, uint64_t matched, char *out,
     }
 }
 
+/* Fills a hit; a facet the entry fails gives no reason. */
 static void fill_hit(const kb_t *kb, const kb_candidate_t *c,
                      const kb_query_filter_t *filter, const char *words,
                      kb_hit_t *hit)
 {
     const kb_item_t *item = &kb->items[c->item];
+    kb_query_filter_t passed = *filter;
+    int *values[KB_FACET_COUNT] = {&passed.level, &passed.region,
+                                   &passed.sector, &passed.size, &passed.goal};
+    for (int kind = 0; kind < KB_FACET_COUNT; kind++)
+        if (c->failed & (1u << kind))
+            *values[kind] = -1;
+    if (c->failed & KB_FAILED_HOURS)
+        passed.max_hours_per_month = 0;
+
     memset(hit, 0, sizeof *hit);
     kb_copy_utf8(hit->id, sizeof hit->id, item->id);
     kb_copy_utf8(hit->type, sizeof hit->type, kb_type_names[item->type]);
@@ -414,7 +317,41 @@ static void fill_hit(const kb_t *kb, const kb_candidate_t *c,
     kb_copy_utf8(hit->summary, sizeof hit->summary, item->summary);
     kb_copy_utf8(hit->url, sizeof hit->url, item->url);
     hit->score = c->score;
-    kb_reasons_fill(kb, item, filter, words, hit);
+    kb_reasons_fill(kb, item, &passed, words, hit);
+}
+
+/* Runs a search; `relaxed` keeps entries that fail facets other than the
+ * type and the region, ranked after those that pass every facet. */
+static int run(kb_t *kb, const char *text, const kb_query_filter_t *filter,
+               int relaxed, kb_hit_t *hits, size_t max, size_t *count)
+{
+    query_t q = {.word_count = 0};
+    q.kb = kb;
+    if (text)
+        build_query(&q, text);
+    allow(kb, filter, relaxed);
+    size_t found = collect(kb, &q, filter, relaxed);
+
+    /* Text relevance is scaled to the best match of this query, so the
+     * weight of the facets does not depend on the size of the kb. */
+    kb_candidate_t *c = kb->scratch.candidates;
+    double best = 0;
+    for (size_t i = 0; i < found; i++)
+        if (c[i].text > best)
+            best = c[i].text;
+    for (size_t i = 0; i < found; i++)
+        c[i].score =
+            c[i].facets + (best > 0 ? TEXT_WEIGHT * c[i].text / best : 0);
+
+    size_t top = select_top(c, found, max);
+    for (size_t i = 0; i < top; i++) {
+        char words[KB_REASON_MAX];
+        /* Leaves room for the template around the words. */
+        matched_words(&q, c[i].matched, words, sizeof words - 24);
+        fill_hit(kb, &c[i], filter, words, &hits[i]);
+    }
+    *count = top;
+    return 0;
 }
 
 int kb_search(kb_t *kb, const char *text, const kb_filter_t *filter,
@@ -424,53 +361,18 @@ int kb_search(kb_t *kb, const char *text, const kb_filter_t *filter,
     kb_query_filter_t resolved;
     if (!kb || resolve_filter(kb, filter, &resolved) != 0)
         return -1;
+    return run(kb, text, &resolved, 0, hits, max, count);
+}
 
-    static const query_t empty;
-    query_t *q = malloc(sizeof *q);
-    if (!q)
+int kb_recommend(kb_t *kb, const char *text, const kb_filter_t *filter,
+                 kb_hit_t *hits, size_t max, size_t *count)
+{
+    *count = 0;
+    kb_query_filter_t resolved;
+    if (!kb || resolve_filter(kb, filter, &resolved) != 0)
         return -1;
-    *q = empty;
-    q->kb = kb;
-    if (text)
-        build_query(q, text);
-
-    long found;
-    if (!q->phrase_count) {
-        found = facet_candidates(kb, &resolved);
-    } else {
-        found = text_candidates(kb, q->ranked, &resolved);
-        if (q->title_first && found >= 0 && (size_t)found < max)
-            found = text_candidates(kb, q->all, &resolved);
-    }
-    if (found < 0) {
-        free(q);
-        return -1;
-    }
-
-    /* Text relevance is scaled to the best match of this query, so the
-     * weight of the facets does not depend on the size of the kb. */
-    double best = 0;
-    for (long i = 0; i < found; i++)
-        if (kb->scratch[i].text > best)
-            best = kb->scratch[i].text;
-    for (long i = 0; i < found; i++) {
-        kb_candidate_t *c = &kb->scratch[i];
-        c->score = c->facets + (best > 0 ? TEXT_WEIGHT * c->text / best : 0);
-    }
-
-    size_t top = select_top(kb->scratch, (size_t)found, max);
-    for (size_t i = 0; i < top; i++) {
-        char words[KB_REASON_MAX];
-        /* Leaves room for the template around the words. */
-        if (q->phrase_count)
-            kb->scratch[i].matched =
-                matched_phrases(kb, q, kb->scratch[i].item);
-        matched_words(q, kb->scratch[i].matched, words, sizeof words - 24);
-        fill_hit(kb, &kb->scratch[i], &resolved, words, &hits[i]);
-    }
-    *count = top;
-    free(q);
-    return 0;
+    resolved.type = kb_type_find("initiative");
+    return run(kb, text, &resolved, 1, hits, max, count);
 }
 
 int kb_find_partners(kb_t *kb, const char *sector, const char *region,

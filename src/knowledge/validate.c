@@ -25,7 +25,7 @@ typedef enum {
     KIND_TYPE,
     KIND_TEXT,    /* non-empty string */
     KIND_TEXTS,   /* array of non-empty strings */
-    KIND_FACETS,  /* non-empty array of facet ids */
+    KIND_FACETS,  /* array of facet ids, empty only when facts are thin */
     KIND_FIT,     /* {"small": bool, "large": bool} */
     KIND_EFFORT,  /* hours and four texts */
     KIND_URL,     /* https://... or null */
@@ -83,6 +83,7 @@ typedef struct {
     const char *base; /* pointer of the entry, "/entries/3" */
     content_errors_t *errs;
     int errors;
+    int facts_thin; /* the entry sets "facts_thin": true */
 } check_t;
 
 static void fail(check_t *c, const char *suffix, const char *hint,
@@ -175,8 +176,14 @@ static void check_facets(check_t *c, const char *suffix, json_t *value,
     const kb_facet_t *facet = &c->facets->facets[kind];
     char list[512];
     kb_facet_list(c->facets, kind, list, sizeof list);
-    if (!json_is_array(value) || json_array_size(value) == 0) {
-        fail(c, suffix, "list at least one id from lang/facets.json",
+    /* An entry with thin facts may leave a facet empty: the value is
+     * unknown, so no filter on that facet matches it. */
+    int empty_allowed = c->facts_thin && json_is_array(value);
+    if (!json_is_array(value) ||
+        (json_array_size(value) == 0 && !empty_allowed)) {
+        fail(c, suffix,
+             "list at least one id from lang/facets.json, or write [] and "
+             "set \"facts_thin\": true when the value is unknown",
              "\"%s\" must be a non-empty array of %s ids; expected ids: %s",
              suffix + 1, kb_facet_names[kind], list);
         return;
@@ -394,7 +401,10 @@ static void check_items(check_t *c, json_t *value, kb_item_t *item)
             kb_item_t scratch = {0};
             char goals_at[128];
             snprintf(goals_at, sizeof goals_at, "%s/goals", at);
+            int facts_thin = c->facts_thin;
+            c->facts_thin = 0; /* an item lists goals or omits them */
             check_facets(c, goals_at, goals, KB_FACET_GOAL, &scratch);
+            c->facts_thin = facts_thin;
         }
     }
     (void)item;
@@ -516,7 +526,7 @@ int kb_validate_entry(const kb_facets_t *facets, const content_file_t *file,
                       const char *pointer, json_t *entry, kb_item_t *item,
                       content_errors_t *errs)
 {
-    check_t c = {facets, file, pointer, errs, 0};
+    check_t c = {facets, file, pointer, errs, 0, 0};
     memset(item, 0, sizeof *item);
     item->order = LONG_MAX;
     item->type = -1;
@@ -527,6 +537,7 @@ int kb_validate_entry(const kb_facets_t *facets, const content_file_t *file,
     }
 
     check_identity(&c, entry, item);
+    c.facts_thin = json_is_true(json_object_get(entry, "facts_thin"));
     check_unknown_keys(&c, entry);
     unsigned type_bit = item->type >= 0 ? 1u << item->type : 0;
     for (size_t i = 2; i < FIELD_COUNT; i++) {
