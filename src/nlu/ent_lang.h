@@ -5,6 +5,7 @@
 #define STEMDESK_NLU_ENT_LANG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "nlu/entities.h"
 
@@ -56,6 +57,37 @@ typedef struct {
     size_t next; /* next item in the same bucket, or SIZE_MAX */
 } ent_item_t;
 
+#define ENT_NO_ID UINT32_MAX
+
+/* Word flags. */
+#define ENT_WORD_KNOWN 1  /* in lang->words */
+#define ENT_WORD_PLACE 2  /* in lang->places */
+#define ENT_WORD_NUMBER 4 /* a number word, see ent_word_t.number */
+
+/* One folded word of the language data: a token of a phrase, a number
+ * word or a word of common.json. Its index in lang->vocab is its id. */
+typedef struct {
+    char *text;
+    uint64_t hash;
+    double number; /* value of a number word */
+    int flags;     /* ENT_WORD_* */
+    uint32_t len;  /* bytes of text */
+} ent_word_t;
+
+/* A node of the phrase trie: a sequence of word ids from the root. Its
+ * items are the phrases with exactly this key, newest first. */
+typedef struct {
+    uint32_t first_item; /* index into lang->node_items */
+    uint32_t item_count;
+} ent_node_t;
+
+/* An edge of the phrase trie in an open-addressing table. */
+typedef struct {
+    uint32_t parent;
+    uint32_t word;
+    uint32_t child; /* ENT_NO_ID when the slot is free */
+} ent_edge_t;
+
 /* A range of numbers mapped to a facet id: postcodes, ages, staff. */
 typedef struct {
     double from;
@@ -92,7 +124,49 @@ struct nlu_lang {
 
     nlu_lexicon_t *words;  /* every known word except place names */
     nlu_lexicon_t *places; /* tokens of place names */
+
+    /* The words of both lexicons with ids, and the phrase table as a trie
+     * over those ids, built by ent_lang_index() once loading is done. */
+    ent_word_t *vocab;
+    uint32_t vocab_count;
+    uint32_t vocab_cap;
+    uint32_t *vocab_slots; /* open addressing of ids, power-of-two size */
+    uint32_t vocab_slot_cap;
+    ent_node_t *nodes; /* node 0 is the root */
+    uint32_t node_count;
+    ent_edge_t *edges; /* power-of-two size */
+    uint32_t edge_cap;
+    uint32_t *node_items; /* indices into items */
+    /* First two bytes of every number word, to skip parsing a token that
+     * cannot be one: number_first[c] for a one-letter word, and bit c2 of
+     * number_pairs[c1] otherwise. */
+    unsigned char number_first[256];
+    uint64_t number_pairs[256][4];
 };
+
+/* Adds a folded word to the word lexicon (or to the place lexicon when
+ * `flag` is ENT_WORD_PLACE) and to the vocabulary. Returns 0, or -1 when
+ * out of memory. */
+int ent_lang_add_word(nlu_lang_t *lang, const char *folded, int flag);
+
+/* Builds the vocabulary ids, number values and the phrase trie once every
+ * file is loaded. Allocates into `lang`; nlu_lang_free() frees it. Returns
+ * 0, or -1 when out of memory. */
+int ent_lang_index(nlu_lang_t *lang);
+
+/* Frees what ent_lang_index() and ent_lang_add_word() allocated. */
+void ent_lang_index_free(nlu_lang_t *lang);
+
+/* Returns the id of the word s[0, len), or ENT_NO_ID. */
+uint32_t ent_word_find(const nlu_lang_t *lang, const char *s, size_t len);
+
+/* Returns the child of trie node `node` along word id `word`, or
+ * ENT_NO_ID. */
+uint32_t ent_node_child(const nlu_lang_t *lang, uint32_t node, uint32_t word);
+
+/* Returns 1 when a folded token may be a number word: it starts as one of
+ * the number words of numbers.json does. */
+int ent_maybe_number_word(const nlu_lang_t *lang, const char *folded);
 
 /* Stores a copy of `key` with its entry. Returns 0, or -1 when out of
  * memory. */

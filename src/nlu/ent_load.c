@@ -125,8 +125,10 @@ size_t ent_phrase_key(const char *phrase, char *key, size_t size)
     return n;
 }
 
-/* Adds every token of a key to a lexicon. */
-static int add_key_words(nlu_lexicon_t *lexicon, const char *key)
+/* Adds every token of a key to `lexicon`, or, when it is NULL, to the
+ * lexicon of the language data that `flag` names (see ent_lang_add_word). */
+static int add_key_words(nlu_lang_t *lang, nlu_lexicon_t *lexicon, int flag,
+                         const char *key)
 {
     char word[64];
     while (*key) {
@@ -134,7 +136,9 @@ static int add_key_words(nlu_lexicon_t *lexicon, const char *key)
         if (len > 0 && len < sizeof word) {
             memcpy(word, key, len);
             word[len] = '\0';
-            if (nlu_lexicon_add(lexicon, word) != 0)
+            int rc = lexicon ? nlu_lexicon_add(lexicon, word)
+                             : ent_lang_add_word(lang, word, flag);
+            if (rc != 0)
                 return -1;
         }
         key += len;
@@ -171,10 +175,9 @@ static void add_phrase(loader_t *ld, const content_file_t *file,
         ld->failed = 1;
         return;
     }
-    nlu_lexicon_t *lexicon =
-        entry->role == ENT_ROLE_PLACE ? ld->lang->places : ld->lang->words;
+    int flag = entry->role == ENT_ROLE_PLACE ? ENT_WORD_PLACE : ENT_WORD_KNOWN;
     if (ent_lang_add(ld->lang, key, entry) != 0 ||
-        add_key_words(lexicon, key) != 0)
+        add_key_words(ld->lang, NULL, flag, key) != 0)
         out_of_memory(ld, file);
 }
 
@@ -183,7 +186,7 @@ static void add_phrase_array(loader_t *ld, const content_file_t *file,
                              const char *pointer, json_t *array,
                              const ent_entry_t *entry)
 {
-    char at[512];
+    char at[512 + 24]; /* callers build pointers of up to 511 bytes */
     if (!json_is_array(array)) {
         content_error_at(ld->errs, file, pointer,
                          "write a list of phrases: [\"...\", \"...\"]",
@@ -355,7 +358,7 @@ static void add_number_word(loader_t *ld, const content_file_t *file,
     item->key = copy;
     item->entry.role = role;
     item->entry.number = value;
-    if (nlu_lexicon_add(lang->words, word) != 0)
+    if (ent_lang_add_word(lang, word, ENT_WORD_KNOWN) != 0)
         out_of_memory(ld, file);
 }
 
@@ -656,8 +659,7 @@ static void load_places(loader_t *ld)
     ent_entry_t context = {.role = ENT_ROLE_PLACE_CONTEXT};
     json_t *context_words = json_object_get(file.root, "context_words");
     if (context_words)
-        add_phrase_array(ld, &file, "/context_words", context_words,
-                         &context);
+        add_phrase_array(ld, &file, "/context_words", context_words, &context);
 
     json_t *aliases = json_object_get(file.root, "token_aliases");
     const char *alias;
@@ -702,7 +704,7 @@ static void load_common(loader_t *ld)
         char key[ENT_KEY_MAX];
         if (json_is_string(value) &&
             ent_phrase_key(json_string_value(value), key, sizeof key) > 0 &&
-            add_key_words(ld->lang->words, key) != 0)
+            add_key_words(ld->lang, NULL, ENT_WORD_KNOWN, key) != 0)
             out_of_memory(ld, &file);
     }
     content_file_free(&file);
@@ -735,6 +737,10 @@ nlu_lang_t *nlu_lang_load(const char *lang_dir, content_errors_t *errs)
     load_places(&ld);
     load_common(&ld);
     content_file_free(&facets);
+    if (!ld.failed && ent_lang_index(lang) != 0) {
+        content_errors_add(errs, lang_dir, 0, 0, NULL, "out of memory");
+        ld.failed = 1;
+    }
     if (ld.failed) {
         nlu_lang_free(lang);
         return NULL;
@@ -761,13 +767,14 @@ void nlu_lang_free(nlu_lang_t *lang)
     free(lang->sizes.items);
     nlu_lexicon_free(lang->words);
     nlu_lexicon_free(lang->places);
+    ent_lang_index_free(lang);
     free(lang);
 }
 
 int nlu_lang_fill_lexicon(const nlu_lang_t *lang, nlu_lexicon_t *lexicon)
 {
     for (size_t i = 0; i < lang->item_count; i++)
-        if (add_key_words(lexicon, lang->items[i].key) != 0)
+        if (add_key_words(NULL, lexicon, 0, lang->items[i].key) != 0)
             return -1;
     for (size_t i = 0; i < lang->number_count; i++)
         if (nlu_lexicon_add(lexicon, lang->numbers[i].key) != 0)

@@ -17,6 +17,10 @@
  * message is far shorter. */
 #define MAX_TOKENS 256
 #define MAX_CANDIDATES 512
+/* Messages of up to this many tokens are extracted without allocating. */
+#define SMALL_TOKENS 48
+/* Each token starts at most this many candidates, one per try_ function. */
+#define CANDIDATES_PER_TOKEN 6
 #define POSTCODE_MIN 1000
 #define POSTCODE_MAX 9999
 /* Four-digit numbers in this range after "in" are read as years. */
@@ -34,8 +38,12 @@ typedef struct {
     size_t start;
     size_t end;
     char norm[64];
-    char word[64];  /* correction into a known word, "" when none */
-    char place[64]; /* correction into a place name token, "" when none */
+    uint32_t id;    /* vocabulary id of norm, or ENT_NO_ID */
+    uint32_t word;  /* id of the correction into a known word, or ENT_NO_ID */
+    uint32_t place; /* id of the correction into a place name token, or
+                       ENT_NO_ID; looked up when first needed */
+    int place_done; /* 1 once place holds the correction */
+    int word_flags; /* ENT_WORD_* of norm, 0 when unknown */
     int is_num;
     int is_digits;
     double num;
@@ -46,16 +54,29 @@ typedef struct {
 } tok_t;
 
 /* A matched phrase: its length in tokens and its entry. */
-typedef struct match_memo {
+typedef struct {
     size_t len;
     const ent_entry_t *entry;
 } match_t;
+
+/* The phrases that start at one token, looked up once per message: per
+ * role the longest one as written or else with typos corrected into known
+ * words, except for places, which keep the exact match here and the
+ * match with corrected place names apart. A length of 0 means none. */
+typedef struct {
+    unsigned char done;
+    unsigned char place_done;
+    unsigned char len[ENT_ROLE_COUNT];
+    unsigned char place_len;
+    const ent_entry_t *entry[ENT_ROLE_COUNT];
+    const ent_entry_t *place_entry;
+} memo_t;
 
 typedef struct {
     size_t first; /* token range [first, last) */
     size_t last;
     nlu_entity_kind_t kind;
-    char value[NLU_VALUE_MAX];
+    const char *value; /* owned by the language data, "" when none */
     double number;
     int priority;
 } cand_t;
@@ -66,11 +87,12 @@ typedef struct {
     size_t text_len;
     tok_t *toks;
     size_t count;
+    size_t token_cap;
+    tok_t *heap_toks; /* toks once a message outgrows SMALL_TOKENS */
     cand_t *cands;
     size_t cand_count;
-    /* find() results per token and role: 0 not looked up, 1 none, 2 found */
-    unsigned char (*memo_state)[ENT_ROLE_COUNT];
-    struct match_memo (*memo)[ENT_ROLE_COUNT];
+    size_t cand_cap;
+    memo_t *memo;
 } ext_t;
 
 /* An amount: a number, a number phrase or an article, maybe a range. */
@@ -106,22 +128,30 @@ static void push_token(collect_t *c, size_t start, size_t end,
     t->is_digits = digits;
 }
 
-/* Splits a leading run of digits from a letter suffix ("4u", "2de"). The
- * digits have the same bytes in the folded form and in the text. */
+/* Calls `push` for a token, split into a leading run of digits and a
+ * letter suffix ("4u", "2de"). The digits have the same bytes in the
+ * folded form and in the text. */
+#define SPLIT_DIGITS(token, push, arg)                                         \
+    do {                                                                       \
+        const char *f_ = (token)->folded;                                      \
+        size_t digits_ = 0;                                                    \
+        while (isdigit((unsigned char)f_[digits_]))                            \
+            digits_++;                                                         \
+        if (digits_ == 0 || f_[digits_] == '\0') {                             \
+            push(arg, (token)->start, (token)->end, f_, strlen(f_),            \
+                 digits_ > 0);                                                 \
+        } else {                                                               \
+            push(arg, (token)->start, (token)->start + digits_, f_, digits_,   \
+                 1);                                                           \
+            push(arg, (token)->start + digits_, (token)->end, f_ + digits_,    \
+                 strlen(f_ + digits_), 0);                                     \
+        }                                                                      \
+    } while (0)
+
 static int collect(const nlu_token_t *token, void *arg)
 {
     collect_t *c = arg;
-    const char *f = token->folded;
-    size_t digits = 0;
-    while (isdigit((unsigned char)f[digits]))
-        digits++;
-    if (digits == 0 || f[digits] == '\0') {
-        push_token(c, token->start, token->end, f, strlen(f), digits > 0);
-        return c->count == c->max;
-    }
-    push_token(c, token->start, token->start + digits, f, digits, 1);
-    push_token(c, token->start + digits, token->end, f + digits,
-               strlen(f + digits), 0);
+    SPLIT_DIGITS(token, push_token, c);
     return c->count == c->max;
 }
 
@@ -203,29 +233,117 @@ static void apply_alias(const nlu_lang_t *lang, char *norm, size_t size)
             snprintf(norm, size, "%s", lang->token_alias[i][1]);
 }
 
+/* Appends one token, reading its word id, flags and number value. When
+ * the message outgrows the token array on the stack, moves the tokens to
+ * the heap, once. */
+static void push_tok(ext_t *x, size_t start, size_t end, const char *folded,
+                     size_t folded_len, int digits)
+{
+    if (x->count == x->token_cap) {
+        if (x->heap_toks || x->token_cap == MAX_TOKENS)
+            return;
+        x->heap_toks = malloc(MAX_TOKENS * sizeof *x->heap_toks);
+        if (!x->heap_toks)
+            return;
+        memcpy(x->heap_toks, x->toks, x->count * sizeof *x->toks);
+        x->toks = x->heap_toks;
+        x->token_cap = MAX_TOKENS;
+    }
+    const nlu_lang_t *lang = x->lang;
+    tok_t *t = &x->toks[x->count++];
+    t->start = start;
+    t->end = end;
+    if (folded_len >= sizeof t->norm)
+        folded_len = sizeof t->norm - 1;
+    memcpy(t->norm, folded, folded_len);
+    t->norm[folded_len] = '\0';
+    if (lang->token_alias_count > 0)
+        apply_alias(lang, t->norm, sizeof t->norm);
+    t->id = ent_word_find(lang, t->norm, strlen(t->norm));
+    t->word = ENT_NO_ID;
+    t->place = ENT_NO_ID;
+    t->place_done = 0;
+    t->word_flags = t->id == ENT_NO_ID ? 0 : lang->vocab[t->id].flags;
+    t->is_digits = digits;
+    t->is_num = 0;
+    t->num = 0;
+    if (t->is_digits) {
+        t->num = strtod(t->norm, NULL);
+        t->is_num = 1;
+    } else if (t->id != ENT_NO_ID) {
+        t->is_num = (t->word_flags & ENT_WORD_NUMBER) != 0;
+        t->num = t->is_num ? lang->vocab[t->id].number : 0;
+    } else if (ent_maybe_number_word(lang, t->norm) &&
+               ent_number_word(lang, t->norm, &t->num)) {
+        t->is_num = 1;
+    }
+    t->capital = is_upper_at(x->text, t->start);
+    t->sentence_start = starts_sentence(x->text, t->start);
+}
+
+static int collect_tok(const nlu_token_t *token, void *arg)
+{
+    ext_t *x = arg;
+    SPLIT_DIGITS(token, push_tok, x);
+    return x->count == MAX_TOKENS;
+}
+
+static int is_ascii(const char *text, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)text[i] >= 0x80)
+            return 0;
+    return 1;
+}
+
+static int is_ascii_word(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9');
+}
+
+/* Tokenizes as nlu_tokenize does, with a shortcut for ASCII text, where
+ * words are runs of letters and digits and folding is lower-casing. */
+static void tokenize(ext_t *x)
+{
+    if (!is_ascii(x->text, x->text_len)) {
+        nlu_tokenize(x->text, x->text_len, collect_tok, x);
+        return;
+    }
+    const char *text = x->text;
+    size_t i = 0;
+    while (i < x->text_len) {
+        if (!is_ascii_word(text[i])) {
+            i++;
+            continue;
+        }
+        nlu_token_t token = {.start = i};
+        size_t used = 0;
+        for (; i < x->text_len && is_ascii_word(text[i]); i++)
+            if (used + 1 < sizeof token.folded)
+                token.folded[used++] = (char)tolower((unsigned char)text[i]);
+        token.folded[used] = '\0';
+        token.end = i;
+        if (collect_tok(&token, x))
+            return;
+    }
+}
+
+/* Returns the vocabulary id of the nearest known word of `lexicon`, or
+ * ENT_NO_ID. */
+static uint32_t correction(const nlu_lang_t *lang, const nlu_lexicon_t *lexicon,
+                           const char *norm)
+{
+    char out[64];
+    if (!nlu_lexicon_correct(lexicon, norm, out, sizeof out))
+        return ENT_NO_ID;
+    return ent_word_find(lang, out, strlen(out));
+}
+
 /* Fills the token array from the text. */
 static void prepare(ext_t *x)
 {
-    ent_token_t raw[MAX_TOKENS];
-    size_t n = ent_tokens(x->text, x->text_len, raw, MAX_TOKENS);
-    for (size_t i = 0; i < n; i++) {
-        tok_t *t = &x->toks[i];
-        memset(t, 0, sizeof *t);
-        t->start = raw[i].start;
-        t->end = raw[i].end;
-        snprintf(t->norm, sizeof t->norm, "%s", raw[i].folded);
-        apply_alias(x->lang, t->norm, sizeof t->norm);
-        t->is_digits = raw[i].is_digits;
-        if (t->is_digits) {
-            t->num = strtod(t->norm, NULL);
-            t->is_num = 1;
-        } else if (ent_number_word(x->lang, t->norm, &t->num)) {
-            t->is_num = 1;
-        }
-        t->capital = is_upper_at(x->text, t->start);
-        t->sentence_start = starts_sentence(x->text, t->start);
-    }
-    x->count = n;
+    tokenize(x);
     merge_decimals(x);
 
     for (size_t i = 0; i < x->count; i++) {
@@ -235,88 +353,102 @@ static void prepare(ext_t *x)
             i + 1 < x->count ? x->toks[i + 1].start : x->text_len;
         t->sep_before = separator(x->text, prev_end, t->start);
         t->sep_after = separator(x->text, t->end, next_start);
-        if (t->is_num || nlu_lexicon_has(x->lang->words, t->norm) ||
-            nlu_lexicon_has(x->lang->places, t->norm))
-            continue;
-        nlu_lexicon_correct(x->lang->words, t->norm, t->word, sizeof t->word);
-        nlu_lexicon_correct(x->lang->places, t->norm, t->place,
-                            sizeof t->place);
+        if (t->is_num || (t->word_flags & (ENT_WORD_KNOWN | ENT_WORD_PLACE)))
+            t->place_done = 1;
+        else
+            t->word = correction(x->lang, x->lang->words, t->norm);
     }
 }
 
 /* ---- phrase lookup ------------------------------------------------------- */
 
-static const char *token_form(const tok_t *t, form_t form)
+/* Returns the word id of token k in `form`. A token's correction into a
+ * place name is looked up here, the first time it is needed, because a
+ * corrected place fires only after a context word or with a capital. */
+static uint32_t token_id(const ext_t *x, size_t k, form_t form)
 {
-    if (form == FORM_WORD && t->word[0])
+    tok_t *t = &x->toks[k];
+    if (form == FORM_WORD && t->word != ENT_NO_ID)
         return t->word;
-    if (form == FORM_PLACE && t->place[0])
-        return t->place;
-    return t->norm;
-}
-
-/* Builds the key of tokens [i, i + n) in the given form. Returns its
- * length, or 0 when it does not fit. */
-static size_t build_key(const ext_t *x, size_t i, size_t n, form_t form,
-                        char *key, size_t size)
-{
-    size_t used = 0;
-    for (size_t k = 0; k < n; k++) {
-        const char *form_text = token_form(&x->toks[i + k], form);
-        size_t len = strlen(form_text);
-        if (used + len + 2 > size)
-            return 0;
-        if (k > 0)
-            key[used++] = ' ';
-        memcpy(key + used, form_text, len);
-        used += len;
-    }
-    key[used] = '\0';
-    return used;
-}
-
-/* Finds the longest phrase with `role` at token i in one form. For
- * places, a municipality wins over a former municipality of the same
- * name. */
-static int find_form(const ext_t *x, size_t i, ent_role_t role, form_t form,
-                     match_t *m)
-{
-    size_t most = x->count - i;
-    if (most > x->lang->role_tokens[role])
-        most = x->lang->role_tokens[role];
-    for (size_t n = most; n >= 1; n--) {
-        char key[ENT_KEY_MAX];
-        size_t len = build_key(x, i, n, form, key, sizeof key);
-        if (len == 0)
-            continue;
-        const ent_item_t *item = ent_lang_find(x->lang, key, len);
-        int found = 0;
-        while (item) {
-            if (strcmp(item->key, key) == 0 && item->entry.role == role) {
-                /* The chain runs from the newest item, so ">=" hands a tie
-                 * to the item listed first in the data. A place prefers a
-                 * municipality, and other roles the entry with more flags
-                 * ("jaar oud" is listed as weak and as strong). */
-                int better;
-                if (!found)
-                    better = 1;
-                else if (role == ENT_ROLE_PLACE)
-                    better = (item->entry.flags & ENT_PLACE_MUNICIPALITY) >=
-                             (m->entry->flags & ENT_PLACE_MUNICIPALITY);
-                else
-                    better = item->entry.flags >= m->entry->flags;
-                if (better) {
-                    m->len = n;
-                    m->entry = &item->entry;
-                }
-                found = 1;
-            }
-            item = item->next == SIZE_MAX ? NULL : &x->lang->items[item->next];
+    if (form == FORM_PLACE) {
+        if (!t->place_done) {
+            t->place = correction(x->lang, x->lang->places, t->norm);
+            t->place_done = 1;
         }
-        if (found)
-            return 1;
+        if (t->place != ENT_NO_ID)
+            return t->place;
     }
+    return t->id;
+}
+
+/* Returns 1 when `entry` wins over `best` for the same phrase. Items run
+ * from the newest, so ">=" hands a tie to the item listed first in the
+ * data. A place prefers a municipality, and other roles the entry with
+ * more flags ("jaar oud" is listed as weak and as strong). */
+static int prefer(const ent_entry_t *entry, const ent_entry_t *best)
+{
+    if (entry->role == ENT_ROLE_PLACE)
+        return (entry->flags & ENT_PLACE_MUNICIPALITY) >=
+               (best->flags & ENT_PLACE_MUNICIPALITY);
+    return entry->flags >= best->flags;
+}
+
+/* Walks the phrase trie from token i with the tokens in one form and
+ * stores, per role, the longest phrase in len and entry. Both arrays
+ * start with every length 0. */
+static void walk(const ext_t *x, size_t i, form_t form, unsigned char *len,
+                 const ent_entry_t **entry)
+{
+    const nlu_lang_t *lang = x->lang;
+    uint32_t node = 0;
+    for (size_t d = 0; d < ENT_PHRASE_TOKENS && i + d < x->count; d++) {
+        node = ent_node_child(lang, node, token_id(x, i + d, form));
+        if (node == ENT_NO_ID)
+            return;
+        const ent_node_t *n = &lang->nodes[node];
+        for (uint32_t k = 0; k < n->item_count; k++) {
+            const ent_item_t *item =
+                &lang->items[lang->node_items[n->first_item + k]];
+            ent_role_t role = item->entry.role;
+            if (len[role] != d + 1 || prefer(&item->entry, entry[role])) {
+                len[role] = (unsigned char)(d + 1);
+                entry[role] = &item->entry;
+            }
+        }
+    }
+}
+
+/* Returns 1 when a token in the longest phrase window from token i has a
+ * correction into a known word. */
+static int window_corrected(const ext_t *x, size_t i)
+{
+    for (size_t d = 0; d < ENT_PHRASE_TOKENS && i + d < x->count; d++)
+        if (x->toks[i + d].word != ENT_NO_ID)
+            return 1;
     return 0;
+}
+
+/* Looks up the phrases at token i once: as written, then with typos
+ * corrected into known words for the roles not found as written. */
+static const memo_t *lookup(const ext_t *x, size_t i)
+{
+    memo_t *memo = &x->memo[i];
+    if (memo->done)
+        return memo;
+    memo->done = 1;
+    walk(x, i, FORM_EXACT, memo->len, memo->entry);
+    if (!window_corrected(x, i))
+        return memo;
+    unsigned char len[ENT_ROLE_COUNT] = {0};
+    const ent_entry_t *entry[ENT_ROLE_COUNT];
+    walk(x, i, FORM_WORD, len, entry);
+    for (int role = 0; role < ENT_ROLE_COUNT; role++) {
+        if (role == ENT_ROLE_PLACE || memo->len[role] || !len[role])
+            continue;
+        memo->len[role] = len[role];
+        memo->entry[role] = entry[role];
+    }
+    return memo;
 }
 
 /* Finds a phrase as written, then with typos corrected into known words. */
@@ -324,17 +456,12 @@ static int find(const ext_t *x, size_t i, ent_role_t role, match_t *m)
 {
     if (i >= x->count)
         return 0;
-    unsigned char *state = &x->memo_state[i][role];
-    if (*state == 0) {
-        int found = find_form(x, i, role, FORM_EXACT, m) ||
-                    find_form(x, i, role, FORM_WORD, m);
-        *state = found ? 2 : 1;
-        if (found)
-            x->memo[i][role] = *m;
-    }
-    if (*state == 2)
-        *m = x->memo[i][role];
-    return *state == 2;
+    const memo_t *memo = lookup(x, i);
+    if (!memo->len[role])
+        return 0;
+    m->len = memo->len[role];
+    m->entry = memo->entry[role];
+    return 1;
 }
 
 static int token_is_role(const ext_t *x, size_t i, ent_role_t role)
@@ -347,13 +474,13 @@ static void add_cand(ext_t *x, size_t first, size_t last,
                      nlu_entity_kind_t kind, const char *value, double number,
                      int priority)
 {
-    if (x->cand_count == MAX_CANDIDATES || last <= first)
+    if (x->cand_count == x->cand_cap || last <= first)
         return;
     cand_t *c = &x->cands[x->cand_count++];
     c->first = first;
     c->last = last;
     c->kind = kind;
-    snprintf(c->value, sizeof c->value, "%s", value ? value : "");
+    c->value = value ? value : "";
     c->number = number;
     c->priority = priority;
 }
@@ -608,16 +735,47 @@ static int place_allowed(const ext_t *x, size_t i, const match_t *m,
     return 1;
 }
 
+/* Returns 0 when no place with typos corrected at token i can pass
+ * place_allowed(): there is no context word before it, and no token that
+ * can end it has a capital that counts. */
+static int corrected_place_may_fire(const ext_t *x, size_t i)
+{
+    const tok_t *first = &x->toks[i];
+    if (after_context(x, i) || (first->capital && !first->sentence_start))
+        return 1;
+    size_t window = x->lang->role_tokens[ENT_ROLE_PLACE];
+    for (size_t d = 1; d < window && i + d < x->count; d++)
+        if (x->toks[i + d].capital)
+            return 1;
+    return 0;
+}
+
 /* Finds a place at token i that may fire; sets *m. */
 static int find_place(const ext_t *x, size_t i, match_t *m)
 {
     if (i >= x->count)
         return 0;
-    if (find_form(x, i, ENT_ROLE_PLACE, FORM_EXACT, m))
+    memo_t *memo = &x->memo[i];
+    lookup(x, i);
+    if (memo->len[ENT_ROLE_PLACE]) {
+        m->len = memo->len[ENT_ROLE_PLACE];
+        m->entry = memo->entry[ENT_ROLE_PLACE];
         return place_allowed(x, i, m, 0);
-    if (find_form(x, i, ENT_ROLE_PLACE, FORM_PLACE, m))
-        return place_allowed(x, i, m, 1);
-    return 0;
+    }
+    if (!memo->place_done) {
+        memo->place_done = 1;
+        unsigned char len[ENT_ROLE_COUNT] = {0};
+        const ent_entry_t *entry[ENT_ROLE_COUNT];
+        if (corrected_place_may_fire(x, i))
+            walk(x, i, FORM_PLACE, len, entry);
+        memo->place_len = len[ENT_ROLE_PLACE];
+        memo->place_entry = len[ENT_ROLE_PLACE] ? entry[ENT_ROLE_PLACE] : NULL;
+    }
+    if (!memo->place_len)
+        return 0;
+    m->len = memo->place_len;
+    m->entry = memo->place_entry;
+    return place_allowed(x, i, m, 1);
 }
 
 static void try_place(ext_t *x, size_t i)
@@ -662,22 +820,25 @@ static void try_postcode(ext_t *x, size_t i)
  * exactly one entity is among them. */
 static void try_compound(ext_t *x, size_t i)
 {
+    const nlu_lang_t *lang = x->lang;
     char parts[4][NLU_PART_MAX];
-    size_t n = nlu_split_compound(x->lang->words, x->toks[i].norm, parts, 4);
+    size_t n = nlu_split_compound(lang->words, x->toks[i].norm, parts, 4);
     const ent_entry_t *found = NULL;
     for (size_t p = 0; p < n; p++) {
-        const ent_item_t *item =
-            ent_lang_find(x->lang, parts[p], strlen(parts[p]));
-        for (; item; item = item->next == SIZE_MAX
-                                ? NULL
-                                : &x->lang->items[item->next]) {
-            if (strcmp(item->key, parts[p]) != 0 ||
-                item->entry.role != ENT_ROLE_SYNONYM)
+        uint32_t id = ent_word_find(lang, parts[p], strlen(parts[p]));
+        uint32_t node = ent_node_child(lang, 0, id);
+        if (node == ENT_NO_ID)
+            continue;
+        const ent_node_t *part = &lang->nodes[node];
+        for (uint32_t k = 0; k < part->item_count; k++) {
+            const ent_entry_t *entry =
+                &lang->items[lang->node_items[part->first_item + k]].entry;
+            if (entry->role != ENT_ROLE_SYNONYM)
                 continue;
-            if (found && (found->kind != item->entry.kind ||
-                          strcmp(found->value, item->entry.value) != 0))
+            if (found && (found->kind != entry->kind ||
+                          strcmp(found->value, entry->value) != 0))
                 return; /* two different entities: leave it */
-            found = &item->entry;
+            found = entry;
         }
     }
     if (found)
@@ -687,11 +848,12 @@ static void try_compound(ext_t *x, size_t i)
 static void try_synonym(ext_t *x, size_t i)
 {
     match_t m;
+    const tok_t *t = &x->toks[i];
     if (find(x, i, ENT_ROLE_SYNONYM, &m))
         add_cand(x, i, i + m.len, m.entry->kind, m.entry->value, 0, 2);
-    else if (!x->toks[i].is_num && strlen(x->toks[i].norm) >= 6 &&
-             !nlu_lexicon_has(x->lang->places, x->toks[i].norm))
-        try_compound(x, i);
+    else if (!t->is_num && strlen(t->norm) >= 6 &&
+             !(t->word_flags & (ENT_WORD_PLACE | ENT_WORD_KNOWN)))
+        try_compound(x, i); /* a known word is never split */
 }
 
 /* ---- resolution ---------------------------------------------------------- */
@@ -743,6 +905,7 @@ static size_t resolve(ext_t *x, nlu_entity_t *out, size_t max)
         c->first = t;
         c->last = t + 1;
         c->kind = NLU_ENT_NUMBER;
+        c->value = "";
         c->number = x->toks[t].num;
     }
     qsort(kept, kept_count, sizeof *kept, compare_position);
@@ -752,7 +915,11 @@ static size_t resolve(ext_t *x, nlu_entity_t *out, size_t max)
         nlu_entity_t *e = &out[n++];
         memset(e, 0, sizeof *e);
         e->kind = kept[k].kind;
-        snprintf(e->value, sizeof e->value, "%s", kept[k].value);
+        size_t value_len = strlen(kept[k].value);
+        if (value_len >= sizeof e->value)
+            value_len = sizeof e->value - 1;
+        memcpy(e->value, kept[k].value, value_len);
+        e->value[value_len] = '\0';
         e->number = kept[k].number;
         e->start = x->toks[kept[k].first].start;
         e->end = x->toks[kept[k].last - 1].end;
@@ -769,26 +936,35 @@ size_t nlu_extract_entities(const nlu_lang_t *lang, const char *text,
 {
     if (!lang || !text || max == 0)
         return 0;
-    tok_t *toks = malloc(MAX_TOKENS * sizeof *toks);
-    cand_t *cands = malloc(MAX_CANDIDATES * sizeof *cands);
-    unsigned char(*memo_state)[ENT_ROLE_COUNT] =
-        calloc(MAX_TOKENS, sizeof *memo_state);
-    match_t(*memo)[ENT_ROLE_COUNT] = malloc(MAX_TOKENS * sizeof *memo);
-    if (!toks || !cands || !memo_state || !memo) {
-        free(toks);
-        free(cands);
-        free(memo_state);
-        free(memo);
-        return 0;
-    }
+    tok_t small_toks[SMALL_TOKENS];
+    memo_t small_memo[SMALL_TOKENS];
+    cand_t small_cands[SMALL_TOKENS * CANDIDATES_PER_TOKEN];
     ext_t x = {.lang = lang,
                .text = text,
                .text_len = strlen(text),
-               .toks = toks,
-               .cands = cands,
-               .memo_state = memo_state,
-               .memo = memo};
+               .toks = small_toks,
+               .token_cap = SMALL_TOKENS};
     prepare(&x);
+
+    /* Long messages allocate their lookups and candidates on the heap. */
+    void *heap = NULL;
+    x.memo = small_memo;
+    x.cands = small_cands;
+    x.cand_cap = SMALL_TOKENS * CANDIDATES_PER_TOKEN;
+    if (x.count > SMALL_TOKENS) {
+        x.cand_cap = x.count * CANDIDATES_PER_TOKEN;
+        if (x.cand_cap > MAX_CANDIDATES)
+            x.cand_cap = MAX_CANDIDATES;
+        heap = malloc(x.count * sizeof *x.memo + x.cand_cap * sizeof *x.cands);
+        if (!heap) {
+            free(x.heap_toks);
+            return 0;
+        }
+        x.memo = heap;
+        x.cands = (cand_t *)(x.memo + x.count);
+    }
+    memset(x.memo, 0, x.count * sizeof *x.memo);
+
     for (size_t i = 0; i < x.count; i++) {
         try_time(&x, i);
         try_size(&x, i);
@@ -798,9 +974,7 @@ size_t nlu_extract_entities(const nlu_lang_t *lang, const char *text,
         try_synonym(&x, i);
     }
     size_t n = resolve(&x, out, max);
-    free(toks);
-    free(cands);
-    free(memo_state);
-    free(memo);
+    free(heap);
+    free(x.heap_toks);
     return n;
 }

@@ -20,6 +20,9 @@
 #define PART_MIN 3
 
 #define NO_WORD UINT32_MAX
+/* With the table at most half full, 4 bits a slot keep at least 8 bits a
+ * variant, so about one lookup in 12 of an absent variant passes. */
+#define FILTER_BITS_PER_SLOT 4
 
 typedef struct {
     uint64_t hash;
@@ -43,24 +46,89 @@ struct nlu_lexicon {
 
     word_slot_t *set; /* open addressing, power-of-two size */
     uint32_t set_cap;
+    /* FILTER_BITS_PER_SLOT bits per slot of `set`, set for the hash of
+     * every word, so that most substrings that the compound splitter
+     * tries end here. */
+    uint64_t *set_filter;
+    size_t max_word_len; /* bytes of the longest word */
 
     delete_slot_t *deletes; /* open addressing, power-of-two size */
     uint32_t delete_used;
     uint32_t delete_cap;
+    /* One bit per hash of the delete variants, FILTER_BITS_PER_SLOT bits
+     * per slot of `deletes`, set for every variant in the index. A clear
+     * bit spares a correction the probe into the much larger table. */
+    uint64_t *filter;
     posting_t *postings;
     uint32_t posting_count;
     uint32_t posting_cap;
 };
 
-/* FNV-1a, 64 bits. */
+/* FNV-1a, 64 bits, where 0 becomes 1. */
+#define FNV_OFFSET 1469598103934665603ULL
+
+static uint64_t fnv_step(uint64_t h, char c)
+{
+    return (h ^ (unsigned char)c) * 1099511628211ULL;
+}
+
 static uint64_t hash_bytes(const char *s, size_t len)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ULL;
-    }
+    uint64_t h = FNV_OFFSET;
+    for (size_t i = 0; i < len; i++)
+        h = fnv_step(h, s[i]);
     return h ? h : 1;
+}
+
+/* The hash of delete variants: a polynomial over the bytes, mod 2^64, so
+ * that the hash of a string with one or two bytes deleted follows from
+ * its prefix hashes in constant time, then mixed (the finalizer of
+ * MurmurHash3) because the table index takes the low bits. */
+#define VARIANT_BASE 0x100000001B3ULL
+
+static uint64_t variant_mix(uint64_t h, size_t len)
+{
+    h += len * 0x9E3779B97F4A7C15ULL;
+    h ^= h >> 33;
+    h *= 0xFF51AFD7ED558CCDULL;
+    h ^= h >> 33;
+    h *= 0xC4CEB9FE1A85EC53ULL;
+    h ^= h >> 33;
+    return h ? h : 1;
+}
+
+static uint64_t variant_hash(const char *s, size_t len)
+{
+    uint64_t h = 0;
+    for (size_t i = 0; i < len; i++)
+        h = h * VARIANT_BASE + (unsigned char)s[i];
+    return variant_mix(h, len);
+}
+
+/* Returns the number of 64-bit words of a filter for a table of `slots`
+ * slots. */
+static size_t filter_words(uint32_t slots)
+{
+    return (size_t)slots * FILTER_BITS_PER_SLOT / 64;
+}
+
+/* Returns the filter bit of a hash. The slot index takes the low bits of
+ * the hash, so the filter takes the high ones. */
+static size_t filter_bit(uint32_t slots, uint64_t h)
+{
+    return (size_t)(h >> 32) & ((size_t)slots * FILTER_BITS_PER_SLOT - 1);
+}
+
+static void filter_set(uint64_t *filter, uint32_t slots, uint64_t h)
+{
+    size_t bit = filter_bit(slots, h);
+    filter[bit / 64] |= 1ULL << (bit % 64);
+}
+
+static int filter_has(const uint64_t *filter, uint32_t slots, uint64_t h)
+{
+    size_t bit = filter_bit(slots, h);
+    return (int)(filter[bit / 64] >> (bit % 64) & 1);
 }
 
 /* Counts the letters of a folded word: UTF-8 continuation bytes are not
@@ -81,9 +149,12 @@ nlu_lexicon_t *nlu_lexicon_new(void)
         return NULL;
     lex->set_cap = 1024;
     lex->set = malloc(lex->set_cap * sizeof *lex->set);
+    lex->set_filter =
+        calloc(filter_words(lex->set_cap), sizeof *lex->set_filter);
     lex->delete_cap = 4096;
     lex->deletes = malloc(lex->delete_cap * sizeof *lex->deletes);
-    if (!lex->set || !lex->deletes) {
+    lex->filter = calloc(filter_words(lex->delete_cap), sizeof *lex->filter);
+    if (!lex->set || !lex->set_filter || !lex->deletes || !lex->filter) {
         nlu_lexicon_free(lex);
         return NULL;
     }
@@ -103,15 +174,20 @@ void nlu_lexicon_free(nlu_lexicon_t *lexicon)
         free(lexicon->words[i]);
     free(lexicon->words);
     free(lexicon->set);
+    free(lexicon->set_filter);
     free(lexicon->deletes);
+    free(lexicon->filter);
     free(lexicon->postings);
     free(lexicon);
 }
 
-/* Returns the word index of s[0, len), or NO_WORD. */
-static uint32_t find_word(const nlu_lexicon_t *lex, const char *s, size_t len)
+/* Returns the word index of s[0, len) with hash h (see hash_bytes), or
+ * NO_WORD. */
+static uint32_t find_word_hashed(const nlu_lexicon_t *lex, const char *s,
+                                 size_t len, uint64_t h)
 {
-    uint64_t h = hash_bytes(s, len);
+    if (!filter_has(lex->set_filter, lex->set_cap, h))
+        return NO_WORD;
     uint32_t mask = lex->set_cap - 1;
     for (uint32_t i = (uint32_t)h & mask;; i = (i + 1) & mask) {
         const word_slot_t *slot = &lex->set[i];
@@ -123,6 +199,12 @@ static uint32_t find_word(const nlu_lexicon_t *lex, const char *s, size_t len)
                 return slot->word;
         }
     }
+}
+
+/* Returns the word index of s[0, len), or NO_WORD. */
+static uint32_t find_word(const nlu_lexicon_t *lex, const char *s, size_t len)
+{
+    return find_word_hashed(lex, s, len, hash_bytes(s, len));
 }
 
 static void set_insert(word_slot_t *set, uint32_t cap, uint64_t h,
@@ -143,15 +225,24 @@ static int set_reserve(nlu_lexicon_t *lex)
         return 0;
     uint32_t cap = lex->set_cap * 2;
     word_slot_t *set = malloc(cap * sizeof *set);
-    if (!set)
+    uint64_t *filter = calloc(filter_words(cap), sizeof *filter);
+    if (!set || !filter) {
+        free(set);
+        free(filter);
         return -1;
+    }
     for (uint32_t i = 0; i < cap; i++)
         set[i].word = NO_WORD;
-    for (uint32_t i = 0; i < lex->set_cap; i++)
-        if (lex->set[i].word != NO_WORD)
-            set_insert(set, cap, lex->set[i].hash, lex->set[i].word);
+    for (uint32_t i = 0; i < lex->set_cap; i++) {
+        if (lex->set[i].word == NO_WORD)
+            continue;
+        set_insert(set, cap, lex->set[i].hash, lex->set[i].word);
+        filter_set(filter, cap, lex->set[i].hash);
+    }
     free(lex->set);
+    free(lex->set_filter);
     lex->set = set;
+    lex->set_filter = filter;
     lex->set_cap = cap;
     return 0;
 }
@@ -174,17 +265,24 @@ static int deletes_reserve(nlu_lexicon_t *lex)
         return 0;
     uint32_t cap = lex->delete_cap * 2;
     delete_slot_t *table = malloc(cap * sizeof *table);
-    if (!table)
+    uint64_t *filter = calloc(filter_words(cap), sizeof *filter);
+    if (!table || !filter) {
+        free(table);
+        free(filter);
         return -1;
+    }
     for (uint32_t i = 0; i < cap; i++)
         table[i].head = NO_WORD;
     for (uint32_t i = 0; i < lex->delete_cap; i++) {
         if (lex->deletes[i].head == NO_WORD)
             continue;
         *delete_slot(table, cap, lex->deletes[i].hash) = lex->deletes[i];
+        filter_set(filter, cap, lex->deletes[i].hash);
     }
     free(lex->deletes);
+    free(lex->filter);
     lex->deletes = table;
+    lex->filter = filter;
     lex->delete_cap = cap;
     return 0;
 }
@@ -195,7 +293,7 @@ static int add_delete(nlu_lexicon_t *lex, const char *s, size_t len,
 {
     if (deletes_reserve(lex) != 0)
         return -1;
-    uint64_t h = hash_bytes(s, len);
+    uint64_t h = variant_hash(s, len);
     delete_slot_t *slot = delete_slot(lex->deletes, lex->delete_cap, h);
     if (slot->head != NO_WORD && lex->postings[slot->head].word == word)
         return 0; /* the same variant reached by deleting another letter */
@@ -213,6 +311,7 @@ static int add_delete(nlu_lexicon_t *lex, const char *s, size_t len,
         slot->hash = h;
         p->next = NO_WORD;
         lex->delete_used++;
+        filter_set(lex->filter, lex->delete_cap, h);
     } else {
         p->next = slot->head;
     }
@@ -304,7 +403,11 @@ int nlu_lexicon_add(nlu_lexicon_t *lexicon, const char *folded)
         return -1;
     uint32_t word = lexicon->word_count++;
     lexicon->words[word] = copy;
-    set_insert(lexicon->set, lexicon->set_cap, hash_bytes(folded, len), word);
+    uint64_t h = hash_bytes(folded, len);
+    set_insert(lexicon->set, lexicon->set_cap, h, word);
+    filter_set(lexicon->set_filter, lexicon->set_cap, h);
+    if (len > lexicon->max_word_len)
+        lexicon->max_word_len = len;
     return index_word(lexicon, word);
 }
 
@@ -362,14 +465,14 @@ typedef struct {
     int best_first_letter; /* 1 when best keeps the query's first letter */
 } correct_ctx_t;
 
-/* Checks every word that has the delete variant s[0, len) and keeps the
- * nearest one. Ties go to a word with the query's first letter, then to the
- * word added first. */
-static int check_variant(const char *s, size_t len, void *arg)
+/* Checks every word that has the delete variant with hash `h` and keeps
+ * the nearest one. Ties go to a word with the query's first letter, then
+ * to the word added first, so the order of the checks does not matter. */
+static void check_variant(correct_ctx_t *ctx, uint64_t h)
 {
-    correct_ctx_t *ctx = arg;
     const nlu_lexicon_t *lex = ctx->lex;
-    uint64_t h = hash_bytes(s, len);
+    if (!filter_has(lex->filter, lex->delete_cap, h))
+        return;
     const delete_slot_t *slot = delete_slot(lex->deletes, lex->delete_cap, h);
     for (uint32_t p = slot->head; p != NO_WORD; p = lex->postings[p].next) {
         uint32_t word = lex->postings[p].word;
@@ -389,7 +492,40 @@ static int check_variant(const char *s, size_t len, void *arg)
             ctx->best_first_letter = first;
         }
     }
-    return 0;
+}
+
+/* Checks the query and every string made by deleting up to ctx->limit
+ * (at most 2) of its bytes. The hash of a variant is put together from
+ * prefix hashes, so no variant is built: with H(a) the polynomial of a
+ * and B the base, H(a b) = H(a) B^|b| + H(b). */
+static void check_variants(correct_ctx_t *ctx)
+{
+    const unsigned char *q = (const unsigned char *)ctx->query;
+    size_t n = ctx->query_len;
+    uint64_t prefix[DELETE_WORD_MAX + 1], power[DELETE_WORD_MAX + 1];
+    prefix[0] = 0;
+    power[0] = 1;
+    for (size_t i = 0; i < n; i++) {
+        prefix[i + 1] = prefix[i] * VARIANT_BASE + q[i];
+        power[i + 1] = power[i] * VARIANT_BASE;
+    }
+#define SPAN(from, to) (prefix[to] - prefix[from] * power[(to) - (from)])
+
+    check_variant(ctx, variant_mix(prefix[n], n));
+    for (size_t i = 0; i < n; i++) {
+        /* s[0, i) s[i + 1, n) */
+        uint64_t h = prefix[i] * power[n - 1 - i] + SPAN(i + 1, n);
+        check_variant(ctx, variant_mix(h, n - 1));
+        if (ctx->limit < 2)
+            continue;
+        for (size_t j = i + 1; j < n; j++) {
+            /* s[0, i) s[i + 1, j) s[j + 1, n) */
+            uint64_t h2 = prefix[i] * power[n - 2 - i] +
+                          SPAN(i + 1, j) * power[n - 1 - j] + SPAN(j + 1, n);
+            check_variant(ctx, variant_mix(h2, n - 2));
+        }
+    }
+#undef SPAN
 }
 
 /* Returns 1 and copies the word itself when it is known. */
@@ -412,10 +548,7 @@ int nlu_lexicon_correct(const nlu_lexicon_t *lexicon, const char *folded,
                          .limit = limit,
                          .best = NO_WORD,
                          .best_distance = limit + 1};
-    char buf[DELETE_WORD_MAX];
-    memcpy(buf, folded, len);
-    check_variant(buf, len, &ctx);
-    visit_deletes(buf, len, 0, limit, check_variant, &ctx);
+    check_variants(&ctx);
     if (ctx.best == NO_WORD)
         return 0;
     snprintf(out, size, "%s", lexicon->words[ctx.best]);
@@ -449,9 +582,16 @@ size_t nlu_split_compound(const nlu_lexicon_t *lexicon, const char *folded,
     split_t best[256];
     memset(best, 0, (n + 1) * sizeof *best);
     for (size_t i = n - PART_MIN + 1; i-- > 0;) {
+        /* The FNV-1a hash of folded[i, j) grows one byte at a time. */
+        uint64_t h = FNV_OFFSET;
+        for (size_t k = i; k < i + PART_MIN - 1; k++)
+            h = fnv_step(h, folded[k]);
         for (size_t j = i + PART_MIN; j <= n; j++) {
-            if (j - i >= NLU_PART_MAX ||
-                find_word(lexicon, folded + i, j - i) == NO_WORD)
+            h = fnv_step(h, folded[j - 1]);
+            if (j - i >= NLU_PART_MAX || j - i > lexicon->max_word_len)
+                break;
+            if (find_word_hashed(lexicon, folded + i, j - i, h ? h : 1) ==
+                NO_WORD)
                 continue;
             for (size_t k = 0; k < sizeof links / sizeof *links; k++) {
                 size_t ll = strlen(links[k]);

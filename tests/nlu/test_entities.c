@@ -212,6 +212,46 @@ static void test_extraction_speed(void **state)
     assert_true(seconds < 10.0);
 }
 
+/* A message longer than the token arrays kept on the stack. */
+static void test_long_message(void **state)
+{
+    (void)state;
+    char text[1024] = "";
+    for (int i = 0; i < 60; i++)
+        strcat(text, "bla ");
+    strcat(text, "wij zitten in Roeselare met 35 werknemers");
+    nlu_entity_t e[NLU_MAX_ENTITIES];
+    size_t n = nlu_extract_entities(lang, text, e, NLU_MAX_ENTITIES);
+    assert_int_equal(n, 2);
+    assert_int_equal(e[0].kind, NLU_ENT_REGION);
+    assert_string_equal(e[0].value, "west-vlaanderen");
+    assert_int_equal(e[0].start, strstr(text, "Roeselare") - text);
+    assert_int_equal(e[1].kind, NLU_ENT_SIZE);
+    assert_true(e[1].number == 35);
+    assert_int_equal(e[1].end, strlen(text));
+}
+
+/* ASCII text takes a shortcut through tokenising; accented text must give
+ * the same entities. */
+static void test_accents_same_entities(void **state)
+{
+    (void)state;
+    const char *plain = "Wij zitten in Roeselare, 2 uur per week, lager "
+                        "onderwijs";
+    const char *accented = "Wij zitten in Roeselare, 2 uur per w\xc3\xa9\xc3"
+                           "\xa9k, l\xc3\xa0ger onderwijs";
+    nlu_entity_t a[NLU_MAX_ENTITIES], b[NLU_MAX_ENTITIES];
+    size_t na = nlu_extract_entities(lang, plain, a, NLU_MAX_ENTITIES);
+    size_t nb = nlu_extract_entities(lang, accented, b, NLU_MAX_ENTITIES);
+    assert_int_equal(na, 3);
+    assert_int_equal(nb, na);
+    for (size_t i = 0; i < na; i++) {
+        assert_int_equal(b[i].kind, a[i].kind);
+        assert_string_equal(b[i].value, a[i].value);
+        assert_true(b[i].number == a[i].number);
+    }
+}
+
 /* Copies lang/ into a temporary folder with one file replaced. */
 static char *lang_copy_with(const char *name, const char *content)
 {
@@ -334,6 +374,8 @@ int main(void)
         cmocka_unit_test(test_invalid_utf8),
         cmocka_unit_test(test_long_text),
         cmocka_unit_test(test_extraction_speed),
+        cmocka_unit_test(test_long_message),
+        cmocka_unit_test(test_accents_same_entities),
         cmocka_unit_test(test_unknown_facet_id),
         cmocka_unit_test(test_invalid_json_position),
         cmocka_unit_test(test_invalid_phrase_type),

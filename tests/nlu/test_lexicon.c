@@ -66,6 +66,14 @@ static void test_lexicon_grows(void **state)
         assert_true(nlu_lexicon_has(lex, word));
     }
     assert_false(nlu_lexicon_has(lex, "woord20000x"));
+    /* Correction still finds words indexed before the tables grew. */
+    char out[64];
+    assert_int_equal(nlu_lexicon_correct(lex, "wooord7777x", out, sizeof out),
+                     1);
+    assert_string_equal(out, "woord7777x");
+    assert_int_equal(nlu_lexicon_correct(lex, "woord7777xyz", out, sizeof out),
+                     1);
+    assert_string_equal(out, "woord7777x");
     nlu_lexicon_free(lex);
 }
 
