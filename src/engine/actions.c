@@ -202,16 +202,8 @@ static json_t *hit_card(const kb_hit_t *hit)
                      "summary", hit->summary, "why", why);
 }
 
-static int has_hit(const kb_hit_t *hits, size_t count, const char *id)
-{
-    for (size_t i = 0; i < count; i++)
-        if (!strcmp(hits[i].id, id))
-            return 1;
-    return 0;
-}
-
-/* Searches initiatives for the slots; when fewer than cards_min match, the
- * least important facets are dropped one by one. */
+/* Recommends initiatives for the slots: entries that match every known
+ * facet first, then those that match the most (see kb_recommend). */
 static void search_initiatives(eng_turn_t *t, const json_t *action)
 {
     kb_filter_t filter = {.type = "initiative",
@@ -223,27 +215,11 @@ static void search_initiatives(eng_turn_t *t, const json_t *action)
                           .max_hours_per_month = slot_number(t, "time")};
     size_t max = (size_t)t->script->cards_max;
     kb_hit_t *hits = calloc(max, sizeof *hits);
-    kb_hit_t *found = calloc(max, sizeof *found);
     size_t count = 0;
-    if (!hits || !found || !t->content->kb)
-        goto done;
-    const char **relax[] = {NULL, &filter.sector, &filter.size, &filter.goal,
-                            &filter.level};
-    for (size_t step = 0; step < 6 && count < (size_t)t->script->cards_min;
-         step++) {
-        if (step == 1)
-            filter.max_hours_per_month = 0;
-        else if (step >= 2 && step - 1 < sizeof relax / sizeof *relax)
-            *relax[step - 1] = NULL;
-        size_t n = 0;
-        if (kb_search(t->content->kb, "", &filter, found, max, &n) != 0)
-            break;
-        for (size_t i = 0; i < n && count < max; i++)
-            if (!has_hit(hits, count, found[i].id))
-                hits[count++] = found[i];
-    }
+    if (!hits || !t->content->kb ||
+        kb_recommend(t->content->kb, "", &filter, hits, max, &count) != 0)
+        count = 0;
 
-done:;
     json_t *shown = json_object_get(t->state, "shown");
     if (count == 0) {
         eng_say_key(t, "no_results");
@@ -265,7 +241,6 @@ done:;
         free(text);
     }
     free(hits);
-    free(found);
 }
 
 /* Appends `text` to `out` as a new line. */
