@@ -51,6 +51,9 @@ static const setting_t settings[] = {
      "days a conversation is kept before the purge"},
     {"commit_interval_ms", SET_INT, FIELD(commit_interval_ms), 0, 1000,
      "longest wait to group database writes, in milliseconds"},
+    {"db_synchronous", SET_STRING, FIELD(db_synchronous), 0, 0,
+     "\"full\": fsync every commit (survives power loss); \"normal\": "
+     "survives a crash of the process only"},
     {"advisor_answer_seconds", SET_INT, FIELD(advisor_answer_seconds), 10,
      86400, "seconds before an unanswered takeover returns to the queue"},
     {"office_hours", SET_OBJECT, FIELD(office_hours), 0, 0,
@@ -109,6 +112,7 @@ void cfg_defaults(cfg_t *cfg)
     cfg->allowed_origins = json_array();
     cfg->retention_days = 180;
     cfg->commit_interval_ms = 2;
+    cfg->db_synchronous = strdup("full");
     cfg->advisor_answer_seconds = 120;
     cfg->office_hours =
         json_pack("{s:[ss],s:[ss],s:[ss],s:[ss],s:[ss]}", "mon", "09:00",

@@ -26,6 +26,7 @@ typedef struct {
     json_t *allowed_origins; /* array of strings; empty: same host */
     int retention_days;      /* conversations older are purged */
     int commit_interval_ms;  /* longest wait to group writes */
+    char *db_synchronous;    /* SQLite synchronous mode: "full" or "normal" */
 
     int advisor_answer_seconds; /* unanswered takeover returns to queue */
     json_t *office_hours;       /* {"mon": ["09:00","17:00"], ...} */

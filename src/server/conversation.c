@@ -1,0 +1,383 @@
+/* Conversations in memory, engine steps, and the frames that wait for the
+ * write transaction to commit before they are sent. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/log.h"
+#include "server/console.h"
+#include "server/server_internal.h"
+
+double srv_now_monotonic(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+srv_frame_t *srv_frame_new(const char *data, size_t len)
+{
+    srv_frame_t *frame = malloc(sizeof *frame + LWS_PRE + len);
+    if (!frame)
+        return NULL;
+    frame->next = NULL;
+    frame->len = len;
+    memcpy(frame->buf + LWS_PRE, data, len);
+    return frame;
+}
+
+srv_frame_t *srv_frame_json(const json_t *value)
+{
+    char *text = json_dumps(value, JSON_COMPACT);
+    if (!text)
+        return NULL;
+    srv_frame_t *frame = srv_frame_new(text, strlen(text));
+    free(text);
+    return frame;
+}
+
+void srv_queue_push(srv_queue_t *queue, srv_frame_t *frame)
+{
+    frame->next = NULL;
+    if (queue->tail)
+        queue->tail->next = frame;
+    else
+        queue->head = frame;
+    queue->tail = frame;
+    queue->count++;
+}
+
+srv_frame_t *srv_queue_pop(srv_queue_t *queue)
+{
+    srv_frame_t *frame = queue->head;
+    if (!frame)
+        return NULL;
+    queue->head = frame->next;
+    if (!queue->head)
+        queue->tail = NULL;
+    queue->count--;
+    return frame;
+}
+
+void srv_queue_clear(srv_queue_t *queue)
+{
+    srv_frame_t *frame;
+    while ((frame = srv_queue_pop(queue)))
+        free(frame);
+}
+
+static size_t bucket_of(long long row)
+{
+    return (size_t)((unsigned long long)row * 2654435761u) %
+           SRV_CONVERSATION_BUCKETS;
+}
+
+srv_conversation_t *srv_conversation_hold(srv_t *srv,
+                                          store_conversation_t *loaded)
+{
+    size_t bucket = bucket_of(loaded->row);
+    for (srv_conversation_t *c = srv->conversations[bucket]; c;
+         c = c->hash_next) {
+        if (c->row == loaded->row) {
+            store_conversation_clear(loaded);
+            c->refs++;
+            return c;
+        }
+    }
+
+    srv_conversation_t *c = calloc(1, sizeof *c);
+    if (!c) {
+        store_conversation_clear(loaded);
+        return NULL;
+    }
+    c->row = loaded->row;
+    memcpy(c->id, loaded->id, sizeof c->id);
+    memcpy(c->mode, loaded->mode, sizeof c->mode);
+    c->state = loaded->state;
+    loaded->state = NULL;
+    c->last_seq = loaded->last_seq;
+    c->refs = 1;
+    c->hash_next = srv->conversations[bucket];
+    srv->conversations[bucket] = c;
+    return c;
+}
+
+void srv_conversation_release(srv_t *srv, srv_conversation_t *conversation)
+{
+    if (!conversation || --conversation->refs > 0)
+        return;
+    srv_conversation_t **link =
+        &srv->conversations[bucket_of(conversation->row)];
+    while (*link && *link != conversation)
+        link = &(*link)->hash_next;
+    if (*link)
+        *link = conversation->hash_next;
+    json_decref(conversation->state);
+    free(conversation);
+}
+
+static void commit_timer_fired(lws_sorted_usec_list_t *sul)
+{
+    srv_t *srv = lws_container_of(sul, srv_t, commit_timer);
+    srv_flush(srv);
+}
+
+int srv_transaction_begin(srv_t *srv)
+{
+    if (srv->transaction_started > 0)
+        return 0;
+    if (store_begin(srv->store))
+        return -1;
+    srv->transaction_started = srv_now_monotonic();
+    /* The loop commits after the pass that opened the transaction once
+     * commit_interval_ms has passed; this timer bounds the wait when no
+     * other event wakes the loop. */
+    lws_sul_schedule(srv->context, 0, &srv->commit_timer, commit_timer_fired,
+                     (lws_usec_t)srv->cfg->commit_interval_ms * 1000);
+    return 0;
+}
+
+void srv_pending_add(srv_t *srv, srv_conversation_t *conversation,
+                     srv_visitor_t *only, srv_visitor_t *except,
+                     srv_frame_t *frame, double turn_started)
+{
+    srv_pending_t *pending = calloc(1, sizeof *pending);
+    if (!pending || !frame) {
+        LOG_ERROR("server",
+                  "out of memory queueing a frame for "
+                  "conversation %s",
+                  conversation->id);
+        free(pending);
+        free(frame);
+        return;
+    }
+    conversation->refs++;
+    pending->conversation = conversation;
+    pending->only = only;
+    pending->except = except;
+    pending->frame = frame;
+    pending->turn_started = turn_started;
+    if (srv->pending_tail)
+        srv->pending_tail->next = pending;
+    else
+        srv->pending_head = pending;
+    srv->pending_tail = pending;
+}
+
+/* Sends a committed frame to the sockets it is meant for. */
+static void deliver(srv_pending_t *pending)
+{
+    if (pending->dropped) {
+        free(pending->frame);
+        return;
+    }
+    if (pending->only) {
+        srv_visitor_send(pending->only, pending->frame);
+        return;
+    }
+    srv_visitor_t *first = NULL;
+    for (srv_visitor_t *v = pending->conversation->visitors; v;
+         v = v->conversation_next) {
+        if (v == pending->except)
+            continue;
+        if (!first) {
+            first = v;
+            continue;
+        }
+        srv_visitor_send(
+            v, srv_frame_new((const char *)pending->frame->buf + LWS_PRE,
+                             pending->frame->len));
+    }
+    if (first)
+        srv_visitor_send(first, pending->frame);
+    else
+        free(pending->frame);
+}
+
+/* Reloads a conversation from the store after a failed commit, so that
+ * memory matches what is durable, and closes its sockets: their clients
+ * resume and receive what was kept. */
+static void reset_conversation(srv_t *srv, srv_conversation_t *c)
+{
+    store_conversation_t loaded;
+    if (store_conversation_by_id(srv->store, c->id, &loaded) == 0) {
+        json_decref(c->state);
+        c->state = loaded.state;
+        c->last_seq = loaded.last_seq;
+        memcpy(c->mode, loaded.mode, sizeof c->mode);
+    }
+    for (srv_visitor_t *v = c->visitors; v; v = v->conversation_next)
+        srv_visitor_close(v, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION,
+                          "storage error");
+}
+
+int srv_flush(srv_t *srv)
+{
+    if (srv->transaction_started <= 0)
+        return 0;
+    lws_sul_cancel(&srv->commit_timer);
+    srv->transaction_started = 0;
+    int rc = store_commit(srv->store);
+    srv->metrics.commits++;
+    double now = srv_now_monotonic();
+
+    srv_pending_t *pending = srv->pending_head;
+    srv->pending_head = srv->pending_tail = NULL;
+    srv_conversation_t *last_notified = NULL;
+    while (pending) {
+        srv_pending_t *next = pending->next;
+        srv_conversation_t *c = pending->conversation;
+        if (rc == 0) {
+            if (pending->turn_started > 0)
+                srv_metrics_latency(srv, now - pending->turn_started);
+            deliver(pending);
+            /* Frames of one conversation are queued together, so this
+             * notifies the console once per conversation and commit. */
+            if (c != last_notified && (!next || next->conversation != c)) {
+                srv_console_conversation_changed(srv, c->id, c->last_seq,
+                                                 c->mode, c->queue_changed);
+                c->queue_changed = 0;
+                last_notified = c;
+            }
+        } else {
+            free(pending->frame);
+            reset_conversation(srv, c);
+        }
+        srv_conversation_release(srv, c);
+        free(pending);
+        pending = next;
+    }
+    if (rc) {
+        srv_metrics_error(srv, "storage_error");
+        LOG_ERROR("server", "commit failed; replies of this pass were "
+                            "dropped and their sockets closed");
+    }
+    return rc;
+}
+
+/* Stores one outgoing message of the engine and queues it for sending. */
+static int add_message(srv_t *srv, srv_conversation_t *c, json_t *message,
+                       long long now, double turn_started)
+{
+    long long seq;
+    if (!json_is_string(json_object_get(message, "from")))
+        json_object_set_new(message, "from", json_string("bot"));
+    if (store_message_append(srv->store, c->row, NULL, message, now, &seq,
+                             NULL))
+        return -1;
+    c->last_seq = seq;
+    json_t *frame = json_deep_copy(message);
+    json_object_set_new(frame, "type", json_string("message"));
+    json_object_set_new(frame, "seq", json_integer(seq));
+    srv_pending_add(srv, c, NULL, NULL, srv_frame_json(frame), turn_started);
+    json_decref(frame);
+    return 0;
+}
+
+/* Stores one effect and performs what belongs to the server. */
+static int apply_effect(srv_t *srv, srv_conversation_t *c, const json_t *effect,
+                        long long now)
+{
+    const char *type = json_string_value(json_object_get(effect, "type"));
+    if (!type)
+        return 0;
+    if (strcmp(type, "status") == 0)
+        return 0; /* the mode of the new state is what the server sends */
+    if (strcmp(type, "unanswered") == 0) {
+        const char *text = json_string_value(json_object_get(effect, "text"));
+        return store_unanswered_add(srv->store, c->row, text, now);
+    }
+
+    /* NOTE: escalate, callback and partner effects are kept in the effects
+     * table and handed to the console side; the advisor queue, callback
+     * requests and the partner outbox are its tables. */
+    if (store_effect_add(srv->store, c->row, effect, now))
+        return -1;
+    if (strcmp(type, "escalate") == 0) {
+        const char *reason =
+            json_string_value(json_object_get(effect, "reason"));
+        if (store_conversation_escalate(srv->store, c->row, reason, now))
+            return -1;
+        srv->metrics.escalations++;
+        c->queue_changed = 1;
+        LOG_INFO("server", "conversation %s escalated: %s", c->id,
+                 reason ? reason : "no reason given");
+    }
+    if (strcmp(type, "escalate") == 0 || strcmp(type, "callback") == 0 ||
+        strcmp(type, "partner") == 0)
+        return srv_console_effect(srv, c->id, effect, now);
+    return 0;
+}
+
+int srv_conversation_step(srv_t *srv, srv_conversation_t *c, eng_event_t *event,
+                          double turn_started)
+{
+    long long now = (long long)time(NULL);
+    event->now = now;
+    event->advisors_online = srv_console_advisors_online(srv);
+    event->office_open = srv_office_open(srv->cfg, now);
+
+    eng_output_t out;
+    memset(&out, 0, sizeof out);
+    if (eng_step(&srv->bundle->content, c->state, event, &out)) {
+        LOG_ERROR("server",
+                  "engine step failed for conversation %s "
+                  "(event %d)",
+                  c->id, (int)event->kind);
+        return -1;
+    }
+    if (srv_transaction_begin(srv))
+        goto fail;
+
+    size_t i;
+    json_t *item;
+    json_array_foreach(out.messages, i, item)
+    {
+        if (add_message(srv, c, item, now, turn_started))
+            goto fail;
+        turn_started = 0; /* observe each turn once */
+    }
+    json_array_foreach(out.effects, i, item)
+    {
+        if (apply_effect(srv, c, item, now))
+            goto fail;
+    }
+
+    const char *mode = eng_state_mode(out.state);
+    if (store_state_save(srv->store, c->row, out.state, mode, now))
+        goto fail;
+    if (strcmp(mode, c->mode) != 0) {
+        snprintf(c->mode, sizeof c->mode, "%s", mode);
+        json_t *status =
+            json_pack("{s:s,s:s}", "type", "status", "state", c->mode);
+        srv_pending_add(srv, c, NULL, NULL, srv_frame_json(status), 0);
+        json_decref(status);
+    }
+    json_decref(c->state);
+    c->state = out.state;
+    out.state = NULL;
+    eng_output_free(&out);
+    return 0;
+
+fail:
+    eng_output_free(&out);
+    return -1;
+}
+
+int srv_conversation_event(srv_t *srv, const char *conversation,
+                           const eng_event_t *event)
+{
+    store_conversation_t loaded;
+    int rc = store_conversation_by_id(srv->store, conversation, &loaded);
+    if (rc)
+        return rc;
+    srv_conversation_t *c = srv_conversation_hold(srv, &loaded);
+    if (!c)
+        return -1;
+    eng_event_t copy = *event;
+    rc = srv_conversation_step(srv, c, &copy, 0);
+    srv_conversation_release(srv, c);
+    if (rc)
+        srv_metrics_error(srv, "engine_error");
+    return rc;
+}
