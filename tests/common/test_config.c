@@ -88,8 +88,7 @@ static void missing_file_is_an_error(void **state)
     cfg_defaults(&cfg);
     char err[256] = "";
     assert_int_equal(
-        cfg_load_file(&cfg, "/nonexistent/stemdesk.json", err, sizeof err),
-        -1);
+        cfg_load_file(&cfg, "/nonexistent/stemdesk.json", err, sizeof err), -1);
     assert_non_null(strstr(err, "cannot read config file"));
     cfg_free(&cfg);
 }
@@ -122,8 +121,8 @@ static void cli_parse_orders_config_before_flags(void **state)
     const char *path = write_temp("{\"port\": 9090}");
     const char *debug = NULL;
     cli_flag_t flags[] = {{"debug", NULL, "show details", &debug}};
-    char *argv[] = {"--port", "7000", "--config", (char *)path, "--debug",
-                    "hello"};
+    char *argv[] = {"--port",     "7000",    "--config",
+                    (char *)path, "--debug", "hello"};
     const char *positional[2];
     size_t count = 0;
     assert_int_equal(cli_parse(&cfg, "test", "usage", 6, argv, flags, 1,

@@ -22,8 +22,7 @@ static void locate_finds_values(void **state)
     (void)state;
     content_errors_t errs = {0};
     content_file_t file;
-    assert_int_equal(content_file_load("fixtures/nodes.json", &file, &errs),
-                     0);
+    assert_int_equal(content_file_load("fixtures/nodes.json", &file, &errs), 0);
     assert_int_equal(errs.count, 0);
     locate(&file, "", 1, 1);
     locate(&file, "/name", 2, 11);
@@ -39,8 +38,7 @@ static void locate_falls_back_to_deepest(void **state)
     (void)state;
     content_errors_t errs = {0};
     content_file_t file;
-    assert_int_equal(content_file_load("fixtures/nodes.json", &file, &errs),
-                     0);
+    assert_int_equal(content_file_load("fixtures/nodes.json", &file, &errs), 0);
     locate(&file, "/nodes/1/missing", 5, 5);
     locate(&file, "/nodes/9", 3, 12);
     locate(&file, "/name/deeper", 2, 11);
@@ -66,8 +64,7 @@ static void missing_file_is_reported(void **state)
     (void)state;
     content_errors_t errs = {0};
     content_file_t file;
-    assert_int_equal(content_file_load("fixtures/none.json", &file, &errs),
-                     -1);
+    assert_int_equal(content_file_load("fixtures/none.json", &file, &errs), -1);
     assert_int_equal(errs.count, 1);
     assert_non_null(strstr(errs.items[0].message, "cannot open file"));
     content_errors_free(&errs);
@@ -78,8 +75,7 @@ static void error_at_records_location(void **state)
     (void)state;
     content_errors_t errs = {0};
     content_file_t file;
-    assert_int_equal(content_file_load("fixtures/nodes.json", &file, &errs),
-                     0);
+    assert_int_equal(content_file_load("fixtures/nodes.json", &file, &errs), 0);
     content_error_at(&errs, &file, "/nodes/1/prompt", "write a question",
                      "prompt %s is too long", "\"vraag\"");
     assert_int_equal(errs.count, 1);
