@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/log.h"
 
@@ -342,6 +343,115 @@ int cfg_set(cfg_t *cfg, const char *name, const char *value, char *err,
     return 1;
 }
 
+/* Parses "HH:MM" (00:00 to 24:00) into minutes; -1 when invalid. */
+static int parse_clock(const char *text)
+{
+    int hours, minutes;
+    char tail;
+    if (!text || strlen(text) != 5 ||
+        sscanf(text, "%2d:%2d%c", &hours, &minutes, &tail) != 2)
+        return -1;
+    if (hours < 0 || hours > 24 || minutes < 0 || minutes > 59 ||
+        (hours == 24 && minutes != 0))
+        return -1;
+    return hours * 60 + minutes;
+}
+
+static int validate_office_hours(const json_t *hours, char *err, size_t size)
+{
+    static const char *const days[] = {"mon", "tue", "wed", "thu",
+                                       "fri", "sat", "sun"};
+    const char *day;
+    json_t *span;
+    json_object_foreach((json_t *)hours, day, span)
+    {
+        int known = 0;
+        for (size_t i = 0; i < sizeof days / sizeof days[0]; i++)
+            known |= strcmp(day, days[i]) == 0;
+        if (!known) {
+            snprintf(err, size,
+                     "office_hours: unknown day \"%s\"; expected mon, tue, "
+                     "wed, thu, fri, sat or sun",
+                     day);
+            return -1;
+        }
+        int open = -1, close = -1;
+        if (json_is_array(span) && json_array_size(span) == 2) {
+            open = parse_clock(json_string_value(json_array_get(span, 0)));
+            close = parse_clock(json_string_value(json_array_get(span, 1)));
+        }
+        if (open < 0 || close < 0) {
+            snprintf(err, size,
+                     "office_hours.%s: expected [\"HH:MM\", \"HH:MM\"] "
+                     "between 00:00 and 24:00, as in [\"09:00\", "
+                     "\"17:00\"]",
+                     day);
+            return -1;
+        }
+        if (open >= close) {
+            snprintf(err, size,
+                     "office_hours.%s: opening time is not before closing "
+                     "time; leave the day out to close it",
+                     day);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int is_http_url(const char *text)
+{
+    return text && (strncmp(text, "http://", 7) == 0 ||
+                    strncmp(text, "https://", 8) == 0);
+}
+
+int cfg_validate(const cfg_t *cfg, char *err, size_t size)
+{
+    if (validate_office_hours(cfg->office_hours, err, size))
+        return -1;
+
+    /* A misspelt zone would silently mean UTC, so require its file where
+     * the system has a zone database. */
+    char path[512];
+    snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", cfg->timezone);
+    if (!cfg->timezone[0] || strstr(cfg->timezone, "..") ||
+        (access("/usr/share/zoneinfo", R_OK) == 0 && access(path, R_OK) != 0)) {
+        snprintf(err, size,
+                 "timezone \"%s\" is not a known time zone; expected a "
+                 "name such as Europe/Brussels",
+                 cfg->timezone);
+        return -1;
+    }
+
+    size_t i;
+    json_t *origin;
+    json_array_foreach(cfg->allowed_origins, i, origin)
+    {
+        if (!is_http_url(json_string_value(origin))) {
+            snprintf(err, size,
+                     "allowed_origins[%zu] \"%s\" is not an origin; expected "
+                     "a form such as https://www.example.be",
+                     i, json_string_value(origin));
+            return -1;
+        }
+    }
+
+    const char *partner;
+    json_t *target;
+    json_object_foreach(cfg->partners, partner, target)
+    {
+        const char *url = json_string_value(json_object_get(target, "url"));
+        if (!json_is_object(target) || !is_http_url(url)) {
+            snprintf(err, size,
+                     "partners.%s: expected {\"url\": \"https://...\"} with "
+                     "an http or https webhook address",
+                     partner);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 void cfg_print_help(FILE *out)
 {
     cfg_t defaults;
@@ -501,5 +611,10 @@ int cli_parse(cfg_t *cfg, const char *command, const char *usage, int argc,
         return 2;
     }
     log_set_level(level);
+
+    if (cfg_validate(cfg, err, sizeof err)) {
+        fprintf(stderr, "stemdesk %s: %s\n", command, err);
+        return 2;
+    }
     return 0;
 }

@@ -54,6 +54,11 @@ int cfg_load_file(cfg_t *cfg, const char *path, char *err, size_t size);
 int cfg_set(cfg_t *cfg, const char *name, const char *value, char *err,
             size_t size);
 
+/* Checks values that need more than a type check: office hours, time
+ * zone, origins and partner webhooks. Returns -1 with `err` naming the
+ * setting and the expected form, or 0. cli_parse() calls it. */
+int cfg_validate(const cfg_t *cfg, char *err, size_t size);
+
 /* Returns 1 when a flag name ("max-frame-bytes") names a setting. */
 int cfg_is_setting(const char *name);
 

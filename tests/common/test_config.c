@@ -158,6 +158,62 @@ static void cli_parse_rejects_bad_arguments(void **state)
     }
 }
 
+static void validate_rejects_bad_values(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *flag;
+        const char *value;
+        const char *expected;
+    } cases[] = {
+        {"office-hours", "{\"mon\": [\"9:00\", \"17:00\"]}",
+         "office_hours.mon: expected"},
+        {"office-hours", "{\"maandag\": [\"09:00\", \"17:00\"]}",
+         "unknown day \"maandag\""},
+        {"office-hours", "{\"fri\": [\"17:00\", \"09:00\"]}",
+         "opening time is not before closing time"},
+        {"office-hours", "{\"sat\": [\"09:00\", \"24:30\"]}",
+         "office_hours.sat: expected"},
+        {"timezone", "Europe/Brusel", "is not a known time zone"},
+        {"timezone", "../etc/passwd", "is not a known time zone"},
+        {"allowed-origins", "www.example.be", "is not an origin"},
+        {"partners", "{\"rtc\": {\"url\": \"ftp://x\"}}",
+         "partners.rtc: expected"},
+        {"partners", "{\"rtc\": \"http://x\"}", "partners.rtc: expected"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cfg_t cfg;
+        cfg_defaults(&cfg);
+        char err[256] = "";
+        assert_int_equal(cfg_validate(&cfg, err, sizeof err), 0);
+        assert_int_equal(
+            cfg_set(&cfg, cases[i].flag, cases[i].value, err, sizeof err), 0);
+        assert_int_equal(cfg_validate(&cfg, err, sizeof err), -1);
+        if (!strstr(err, cases[i].expected))
+            fail_msg("case %zu: \"%s\" lacks \"%s\"", i, err,
+                     cases[i].expected);
+        cfg_free(&cfg);
+    }
+}
+
+static void validate_accepts_whole_week(void **state)
+{
+    (void)state;
+    cfg_t cfg;
+    cfg_defaults(&cfg);
+    char err[256] = "";
+    assert_int_equal(cfg_set(&cfg, "office-hours",
+                             "{\"sun\": [\"00:00\", \"24:00\"]}", err,
+                             sizeof err),
+                     0);
+    assert_int_equal(cfg_set(&cfg, "partners",
+                             "{\"rtc\": {\"url\": \"http://127.0.0.1:9/\"}}",
+                             err, sizeof err),
+                     0);
+    assert_int_equal(cfg_validate(&cfg, err, sizeof err), 0);
+    cfg_free(&cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -168,6 +224,8 @@ int main(void)
         cmocka_unit_test(flags_set_values),
         cmocka_unit_test(cli_parse_orders_config_before_flags),
         cmocka_unit_test(cli_parse_rejects_bad_arguments),
+        cmocka_unit_test(validate_rejects_bad_values),
+        cmocka_unit_test(validate_accepts_whole_week),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
