@@ -350,7 +350,7 @@
                     credentials: 'same-origin',
                 }).catch(() => null);
                 if (res && res.status === 401) {
-                    location.assign('/login.html');
+                    location.assign('/login');
                     return;
                 }
                 if (res && res.ok) {
@@ -406,7 +406,7 @@
             method: 'POST', credentials: 'same-origin',
             headers: { 'Content-Type': 'application/json' }, body: '{}',
         }).catch(() => null);
-        location.assign('/login.html');
+        location.assign('/login');
     });
     setInterval(renderQueue, 15000);
     connect();

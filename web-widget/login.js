@@ -34,7 +34,7 @@
             });
             const body = await res.json().catch(() => ({}));
             if (res.ok) {
-                const next = body.role === 'editor' ? '/' : '/console.html';
+                const next = body.role === 'editor' ? '/editor' : '/console';
                 window.location.assign(next);
                 return;
             }

@@ -3,20 +3,35 @@
  *
  *   - visitor turns over /chat (message sent to the first bot reply) at
  *     100 and 1,000 concurrent conversations, each next to the same load
- *     on the bare echo socket /bench-echo of the same server, as p50, p99
- *     and turns per second, with the ratio turn/echo;
+ *     on the bare echo socket /bench-echo of the same server, as p50, p99,
+ *     turns per second and server CPU time per turn, with the ratio
+ *     turn/echo. Two kinds of load run one after the other:
+ *       closed loop: each socket sends its next turn as soon as the
+ *         previous one is answered, which gives the saturation throughput;
+ *       paced: each socket sends a turn every --interval-ms on average
+ *         (each gap drawn uniformly within +/- --jitter of it), whatever
+ *         the server does, which gives the latency at a fixed load. A
+ *         turn that falls due while the previous one is still open is
+ *         sent when it is answered, and its latency counts from the time
+ *         it fell due.
  *   - the server's resident memory (VmRSS) with 10,000 idle visitor
  *     sockets that each said hello.
  *
- * Each client sends its next turn as soon as the previous one is answered
- * (closed loop, no think time). Usage:
+ * Server CPU time comes from /proc/PID/schedstat (time on a CPU, in ns),
+ * so it does not depend on what else runs on the machine. --repeat runs
+ * every load again and ends with the median and range of each figure.
+ *
+ * Usage:
  *   bench_server STEMDESK_BINARY [--turns N] [--idle N] [--port N]
  *                [--commit-interval-ms N] [--db-synchronous full|normal]
+ *                [--mode both|closed|paced] [--interval-ms N]
+ *                [--jitter F] [--paced-seconds N] [--repeat N]
  * Run it from the repository root so that the server finds its content. */
 #include <errno.h>
 #include <jansson.h>
 #include <libwebsockets.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +40,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#define LOAD_COUNT 2
+#define REPEAT_MAX 20
+
 typedef enum { PATH_CHAT, PATH_ECHO } path_t;
+typedef enum { LOAD_CLOSED, LOAD_PACED } load_kind_t;
 
 typedef enum {
     CLIENT_CONNECTING,
@@ -41,28 +60,41 @@ typedef struct bench bench_t;
 typedef struct {
     bench_t *bench;
     struct lws *wsi;
+    lws_sorted_usec_list_t due_timer; /* paced: the next turn falls due */
     int index;
     client_state_t state;
     int turns_done;
-    double sent_at;
+    double due_at;     /* paced: when the turn to send fell due */
+    double sent_at;    /* when the current turn's latency starts */
+    int overdue;       /* paced: a turn fell due while one was open */
     long long ack_seq; /* 0 until the ack of the current turn */
     int want_send;
     char *rx;
     size_t rx_len, rx_cap;
 } client_t;
 
+/* A growing array of durations in seconds. */
+typedef struct {
+    double *values;
+    size_t count, capacity;
+} samples_t;
+
 struct bench {
     struct lws_context *context;
     lws_sorted_usec_list_t tick; /* wakes the loop to check deadlines */
     int port;
     path_t path;
+    load_kind_t kind;
     client_t *clients;
     int count;
-    int turns;
-    int started; /* turns are running */
-    int connecting, ready, done, failed;
-    double *samples;
-    size_t sample_count;
+    int turns;        /* closed loop: turns per socket */
+    double interval;  /* paced: mean gap between turns, seconds */
+    double jitter;    /* paced: fraction of the gap drawn at random */
+    double paced_end; /* paced: no turn falls due after this */
+    uint64_t random;  /* xorshift state, fixed seed */
+    int connecting, ready, done, failed, open_turns;
+    samples_t latency;  /* turn latencies */
+    samples_t send_lag; /* paced: send time minus due time */
     double first_send, last_reply;
 };
 
@@ -71,6 +103,47 @@ static double now_seconds(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Returns a number in [0, 1) from the bench's xorshift64 generator. */
+static double random_unit(bench_t *b)
+{
+    b->random ^= b->random << 13;
+    b->random ^= b->random >> 7;
+    b->random ^= b->random << 17;
+    return (double)(b->random >> 11) / 9007199254740992.0;
+}
+
+/* Appends one value; a failed allocation drops it and is reported. */
+static void samples_add(samples_t *s, double value)
+{
+    if (s->count == s->capacity) {
+        size_t capacity = s->capacity ? s->capacity * 2 : 4096;
+        double *bigger = realloc(s->values, capacity * sizeof *bigger);
+        if (!bigger) {
+            fprintf(stderr, "bench: out of memory keeping a sample\n");
+            return;
+        }
+        s->values = bigger;
+        s->capacity = capacity;
+    }
+    s->values[s->count++] = value;
+}
+
+static int compare(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Returns the q-quantile (0..1) of the values; sorts them in place. */
+static double quantile(double *values, size_t count, double q)
+{
+    if (count == 0)
+        return 0;
+    qsort(values, count, sizeof *values, compare);
+    size_t i = (size_t)((double)count * q);
+    return values[i < count ? i : count - 1];
 }
 
 /* Visitor lines the bot answers without escalating. */
@@ -88,40 +161,90 @@ static int send_text(struct lws *wsi, const char *text)
                                                                             : 0;
 }
 
+static void due_timer_fired(lws_sorted_usec_list_t *sul);
+
+/* Schedules the next paced turn of `c` at `due`, unless the paced period
+ * is over by then. */
+static void schedule_at(client_t *c, double due)
+{
+    bench_t *b = c->bench;
+    if (due > b->paced_end)
+        return;
+    c->due_at = due;
+    double wait = due - now_seconds();
+    lws_sul_schedule(b->context, 0, &c->due_timer, due_timer_fired,
+                     wait > 0 ? (lws_usec_t)(wait * 1e6) : 1);
+}
+
+/* Schedules the next paced turn of `c` one random gap after `after`. */
+static void schedule_next(client_t *c, double after)
+{
+    bench_t *b = c->bench;
+    double gap = b->interval * (1 + b->jitter * (2 * random_unit(b) - 1));
+    schedule_at(c, after + gap);
+}
+
 static int send_turn(client_t *c)
 {
     bench_t *b = c->bench;
     char frame[256];
-    if (b->path == PATH_CHAT)
-        snprintf(frame, sizeof frame,
-                 "{\"type\":\"message\",\"text\":\"%s\","
-                 "\"client_id\":\"b-%d-%d\"}",
-                 lines[c->turns_done % 3], c->index, c->turns_done);
-    else
-        snprintf(frame, sizeof frame,
-                 "{\"type\":\"message\",\"text\":\"%s\","
-                 "\"client_id\":\"e-%d-%d\"}",
-                 lines[c->turns_done % 3], c->index, c->turns_done);
+    snprintf(frame, sizeof frame,
+             "{\"type\":\"message\",\"text\":\"%s\","
+             "\"client_id\":\"%c-%d-%d\"}",
+             lines[c->turns_done % 3], b->path == PATH_CHAT ? 'b' : 'e',
+             c->index, c->turns_done);
+    double now = now_seconds();
     c->ack_seq = 0;
-    c->sent_at = now_seconds();
+    c->sent_at = now;
+    if (b->kind == LOAD_PACED) {
+        /* Latency counts from the time the turn fell due, so a late send
+         * (client busy, or the previous turn still open) is not hidden. */
+        c->sent_at = c->due_at;
+        samples_add(&b->send_lag, now - c->due_at);
+        schedule_next(c, c->due_at);
+    }
     if (b->first_send == 0)
-        b->first_send = c->sent_at;
+        b->first_send = now;
     c->state = CLIENT_TURN;
+    b->open_turns++;
     return send_text(c->wsi, frame);
+}
+
+static void due_timer_fired(lws_sorted_usec_list_t *sul)
+{
+    client_t *c = lws_container_of(sul, client_t, due_timer);
+    if (!c->wsi)
+        return;
+    if (c->state == CLIENT_TURN) {
+        c->overdue = 1;
+        return;
+    }
+    c->want_send = 1;
+    lws_callback_on_writable(c->wsi);
 }
 
 static void finish_turn(client_t *c)
 {
     bench_t *b = c->bench;
     double t = now_seconds();
-    b->samples[b->sample_count++] = t - c->sent_at;
+    samples_add(&b->latency, t - c->sent_at);
     b->last_reply = t;
-    if (++c->turns_done >= b->turns) {
+    b->open_turns--;
+    c->turns_done++;
+    c->state = CLIENT_READY;
+    if (b->kind == LOAD_PACED) {
+        if (c->overdue) {
+            c->overdue = 0;
+            c->want_send = 1;
+            lws_callback_on_writable(c->wsi);
+        }
+        return;
+    }
+    if (c->turns_done >= b->turns) {
         c->state = CLIENT_DONE;
         b->done++;
         return;
     }
-    c->state = CLIENT_READY;
     c->want_send = 1;
     lws_callback_on_writable(c->wsi);
 }
@@ -204,6 +327,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
         if (!c)
             return 0;
         if (c->state != CLIENT_DONE && c->state != CLIENT_FAILED) {
+            if (c->state == CLIENT_TURN)
+                c->bench->open_turns--;
             c->state = CLIENT_FAILED;
             c->bench->failed++;
         }
@@ -251,6 +376,8 @@ static void connect_client(bench_t *b, client_t *c)
 static int open_clients(bench_t *b, int count)
 {
     b->clients = calloc((size_t)count, sizeof *b->clients);
+    if (!b->clients)
+        return -1;
     b->count = count;
     int next = 0;
     double deadline = now_seconds() + 120;
@@ -273,9 +400,11 @@ static int open_clients(bench_t *b, int count)
 
 static void close_clients(bench_t *b)
 {
-    for (int i = 0; i < b->count; i++)
+    for (int i = 0; i < b->count; i++) {
+        lws_sul_cancel(&b->clients[i].due_timer);
         if (b->clients[i].wsi)
             lws_set_timeout(b->clients[i].wsi, PENDING_TIMEOUT_CLOSE_SEND, 1);
+    }
     double deadline = now_seconds() + 5;
     int open;
     do {
@@ -289,51 +418,114 @@ static void close_clients(bench_t *b)
     free(b->clients);
     b->clients = NULL;
     b->count = b->ready = b->done = b->failed = b->connecting = 0;
+    b->open_turns = 0;
 }
 
-static int compare(const void *a, const void *b)
+/* Time the process has spent on a CPU, in seconds, from
+ * /proc/PID/schedstat; -1 when it cannot be read. */
+static double cpu_seconds(pid_t pid)
 {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
+    char path[64];
+    unsigned long long ns = 0;
+    snprintf(path, sizeof path, "/proc/%d/schedstat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    int n = fscanf(f, "%llu", &ns);
+    fclose(f);
+    return n == 1 ? (double)ns / 1e9 : -1;
 }
 
 typedef struct {
     double p50, p99, per_second;
+    double server_cpu_us; /* server CPU time per turn, microseconds */
+    double client_cpu_us; /* this client's CPU time per turn */
+    double lag_p99;       /* paced: send time minus due time */
     size_t turns;
 } result_t;
 
-/* Runs `turns` closed-loop turns on each of `count` sockets. */
-static int run_load(bench_t *b, path_t path, int count, result_t *out)
+static double self_cpu_seconds(void)
 {
+    struct rusage usage;
+    getrusage(RUSAGE_SELF, &usage);
+    return (double)usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6 +
+           (double)usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6;
+}
+
+/* Starts the turns of every socket: all at once in a closed loop, spread
+ * over one interval when paced. */
+static void start_turns(bench_t *b, double start)
+{
+    for (int i = 0; i < b->count; i++) {
+        client_t *c = &b->clients[i];
+        if (b->kind == LOAD_CLOSED) {
+            c->want_send = 1;
+            lws_callback_on_writable(c->wsi);
+        } else {
+            /* The first turn falls due at a random point of the first
+             * interval, so the load is even from the start. */
+            schedule_at(c, start + b->interval * random_unit(b));
+        }
+    }
+}
+
+/* Runs until every closed-loop socket did its turns, or until the paced
+ * period is over and its last turns are answered. Returns -1 on a
+ * timeout. */
+static int serve_until_done(bench_t *b)
+{
+    double deadline =
+        b->kind == LOAD_CLOSED ? now_seconds() + 300 : b->paced_end + 60;
+    for (;;) {
+        double now = now_seconds();
+        if (b->kind == LOAD_CLOSED && b->done + b->failed >= b->count)
+            return 0;
+        if (b->kind == LOAD_PACED && now > b->paced_end && b->open_turns <= 0)
+            return 0;
+        if (now > deadline)
+            return -1;
+        lws_service(b->context, 0);
+    }
+}
+
+/* Runs one load of `count` sockets on `path` and fills `out`. */
+static int run_load(bench_t *b, pid_t server, path_t path, load_kind_t kind,
+                    int count, double paced_seconds, result_t *out)
+{
+    memset(out, 0, sizeof *out);
     b->path = path;
+    b->kind = kind;
     if (open_clients(b, count)) {
         close_clients(b);
         return -1;
     }
-    b->samples = calloc((size_t)count * (size_t)b->turns, sizeof(double));
-    b->sample_count = 0;
+    b->latency.count = b->send_lag.count = 0;
     b->first_send = b->last_reply = 0;
-    for (int i = 0; i < count; i++) {
-        b->clients[i].want_send = 1;
-        lws_callback_on_writable(b->clients[i].wsi);
-    }
-    double deadline = now_seconds() + 300;
-    while (b->done + b->failed < count && now_seconds() < deadline)
-        lws_service(b->context, 0);
 
-    qsort(b->samples, b->sample_count, sizeof(double), compare);
-    out->turns = b->sample_count;
-    out->p50 = b->sample_count ? b->samples[b->sample_count / 2] : 0;
-    out->p99 = b->sample_count ? b->samples[b->sample_count * 99 / 100] : 0;
-    out->per_second =
-        b->last_reply > b->first_send
-            ? (double)b->sample_count / (b->last_reply - b->first_send)
-            : 0;
-    int failed = b->failed || b->done < count;
-    free(b->samples);
-    b->samples = NULL;
+    double server_before = cpu_seconds(server);
+    double client_before = self_cpu_seconds();
+    double start = now_seconds();
+    b->paced_end = start + paced_seconds;
+    start_turns(b, start);
+    int rc = serve_until_done(b);
+    double server_cpu = cpu_seconds(server) - server_before;
+    double client_cpu = self_cpu_seconds() - client_before;
+
+    out->turns = b->latency.count;
+    out->p50 = quantile(b->latency.values, b->latency.count, 0.50);
+    out->p99 = quantile(b->latency.values, b->latency.count, 0.99);
+    out->lag_p99 = quantile(b->send_lag.values, b->send_lag.count, 0.99);
+    if (out->turns) {
+        out->server_cpu_us = server_cpu * 1e6 / (double)out->turns;
+        out->client_cpu_us = client_cpu * 1e6 / (double)out->turns;
+    }
+    double span =
+        kind == LOAD_CLOSED ? b->last_reply - b->first_send : paced_seconds;
+    out->per_second = span > 0 ? (double)out->turns / span : 0;
+    if (rc || b->failed)
+        rc = -1;
     close_clients(b);
-    return failed ? -1 : 0;
+    return rc;
 }
 
 static long resident_kib(pid_t pid)
@@ -386,49 +578,266 @@ static int wait_for_server(bench_t *b)
     return -1;
 }
 
-static void print_pair(int count, const result_t *turn, const result_t *echo)
+static void print_pair(const char *label, int count, const result_t *turn,
+                       const result_t *echo, load_kind_t kind)
 {
-    printf("%5d conversations  turn: p50 %7.3f ms  p99 %7.3f ms  %8.0f/s"
-           "  (%zu turns)\n",
-           count, turn->p50 * 1e3, turn->p99 * 1e3, turn->per_second,
-           turn->turns);
-    printf("%5d sockets        echo: p50 %7.3f ms  p99 %7.3f ms  %8.0f/s"
-           "  (%zu frames)\n",
-           count, echo->p50 * 1e3, echo->p99 * 1e3, echo->per_second,
-           echo->turns);
-    printf("%5s ratio turn/echo:       p50 %7.2f     p99 %7.2f     %8.2f\n", "",
-           echo->p50 > 0 ? turn->p50 / echo->p50 : 0,
+    printf("%-6s %5d  turn: p50 %8.3f ms  p99 %8.3f ms  %7.0f/s  "
+           "server %6.1f us/turn  client %5.1f us  (%zu turns)\n",
+           label, count, turn->p50 * 1e3, turn->p99 * 1e3, turn->per_second,
+           turn->server_cpu_us, turn->client_cpu_us, turn->turns);
+    printf("%-6s %5d  echo: p50 %8.3f ms  p99 %8.3f ms  %7.0f/s  "
+           "server %6.1f us/frame client %5.1f us  (%zu frames)\n",
+           label, count, echo->p50 * 1e3, echo->p99 * 1e3, echo->per_second,
+           echo->server_cpu_us, echo->client_cpu_us, echo->turns);
+    printf("%-6s %5d  ratio turn/echo: p50 %6.2f  p99 %6.2f  "
+           "server CPU %6.2f",
+           label, count, echo->p50 > 0 ? turn->p50 / echo->p50 : 0,
            echo->p99 > 0 ? turn->p99 / echo->p99 : 0,
-           echo->per_second > 0 ? turn->per_second / echo->per_second : 0);
+           echo->server_cpu_us > 0 ? turn->server_cpu_us / echo->server_cpu_us
+                                   : 0);
+    if (kind == LOAD_PACED)
+        printf("  (send lag p99: turn %.3f ms, echo %.3f ms)",
+               turn->lag_p99 * 1e3, echo->lag_p99 * 1e3);
+    printf("\n");
+}
+
+/* Results of one load kind and size over all repeats. */
+typedef struct {
+    result_t turn[REPEAT_MAX], echo[REPEAT_MAX];
+    int runs;
+} series_t;
+
+typedef double (*figure_fn)(const result_t *turn, const result_t *echo);
+
+static double turn_p50(const result_t *t, const result_t *e)
+{
+    (void)e;
+    return t->p50 * 1e3;
+}
+static double turn_p99(const result_t *t, const result_t *e)
+{
+    (void)e;
+    return t->p99 * 1e3;
+}
+static double echo_p50(const result_t *t, const result_t *e)
+{
+    (void)t;
+    return e->p50 * 1e3;
+}
+static double echo_p99(const result_t *t, const result_t *e)
+{
+    (void)t;
+    return e->p99 * 1e3;
+}
+static double p99_ratio(const result_t *t, const result_t *e)
+{
+    return e->p99 > 0 ? t->p99 / e->p99 : 0;
+}
+static double turn_rate(const result_t *t, const result_t *e)
+{
+    (void)e;
+    return t->per_second;
+}
+static double echo_rate(const result_t *t, const result_t *e)
+{
+    (void)t;
+    return e->per_second;
+}
+static double turn_cpu(const result_t *t, const result_t *e)
+{
+    (void)e;
+    return t->server_cpu_us;
+}
+static double echo_cpu(const result_t *t, const result_t *e)
+{
+    (void)t;
+    return e->server_cpu_us;
+}
+
+/* Prints "median (min-max)" of one figure over the runs of a series. */
+static void print_spread(const char *name, const series_t *s, figure_fn fn)
+{
+    double values[REPEAT_MAX];
+    for (int i = 0; i < s->runs; i++)
+        values[i] = fn(&s->turn[i], &s->echo[i]);
+    double median = quantile(values, (size_t)s->runs, 0.5);
+    printf("  %s %.3g (%.3g-%.3g)", name, median, values[0],
+           values[s->runs - 1]);
+}
+
+static void print_summary(const char *label, int count, const series_t *s)
+{
+    printf("%-6s %5d  median (min-max) of %d runs:\n", label, count, s->runs);
+    print_spread("turn p50 ms", s, turn_p50);
+    print_spread("turn p99 ms", s, turn_p99);
+    print_spread("echo p50 ms", s, echo_p50);
+    print_spread("echo p99 ms", s, echo_p99);
+    printf("\n");
+    print_spread("p99 ratio", s, p99_ratio);
+    print_spread("turns/s", s, turn_rate);
+    print_spread("echo/s", s, echo_rate);
+    print_spread("server us/turn", s, turn_cpu);
+    print_spread("us/echo", s, echo_cpu);
+    printf("\n");
+}
+
+typedef struct {
+    const char *binary;
+    int idle;
+    int repeat;
+    int closed, paced;
+    double paced_seconds;
+    const char *commit_ms;
+    const char *synchronous;
+} options_t;
+
+static int parse_options(int argc, char **argv, bench_t *b, options_t *o)
+{
+    for (int i = 2; i < argc; i += 2) {
+        const char *name = argv[i];
+        const char *value = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!value) {
+            fprintf(stderr, "bench: option %s needs a value\n", name);
+            return -1;
+        }
+        if (strcmp(name, "--turns") == 0)
+            b->turns = atoi(value);
+        else if (strcmp(name, "--idle") == 0)
+            o->idle = atoi(value);
+        else if (strcmp(name, "--port") == 0)
+            b->port = atoi(value);
+        else if (strcmp(name, "--commit-interval-ms") == 0)
+            o->commit_ms = value;
+        else if (strcmp(name, "--db-synchronous") == 0)
+            o->synchronous = value;
+        else if (strcmp(name, "--interval-ms") == 0)
+            b->interval = atof(value) / 1e3;
+        else if (strcmp(name, "--jitter") == 0)
+            b->jitter = atof(value);
+        else if (strcmp(name, "--paced-seconds") == 0)
+            o->paced_seconds = atof(value);
+        else if (strcmp(name, "--repeat") == 0)
+            o->repeat = atoi(value);
+        else if (strcmp(name, "--mode") == 0) {
+            o->closed = strcmp(value, "paced") != 0;
+            o->paced = strcmp(value, "closed") != 0;
+            if (strcmp(value, "both") && strcmp(value, "closed") &&
+                strcmp(value, "paced")) {
+                fprintf(stderr,
+                        "bench: invalid --mode %s; use both, closed "
+                        "or paced\n",
+                        value);
+                return -1;
+            }
+        } else {
+            fprintf(stderr, "bench: unknown option %s\n", name);
+            return -1;
+        }
+    }
+    if (o->repeat < 1 || o->repeat > REPEAT_MAX || b->turns < 1 ||
+        b->interval <= 0 || b->jitter < 0 || b->jitter >= 1 ||
+        o->paced_seconds <= 0) {
+        fprintf(stderr,
+                "bench: invalid value: --repeat takes 1 to %d, "
+                "--turns and --interval-ms more than 0, --jitter 0 "
+                "to below 1\n",
+                REPEAT_MAX);
+        return -1;
+    }
+    return 0;
+}
+
+/* Measures the server's memory with `idle` visitor sockets open. */
+static int measure_idle(bench_t *b, pid_t server, int idle)
+{
+    long before = resident_kib(server);
+    b->path = PATH_CHAT;
+    int rc = open_clients(b, idle);
+    if (rc == 0) {
+        sleep(1);
+        long after = resident_kib(server);
+        printf("%d idle visitor sockets: server VmRSS %.1f MiB "
+               "(%.1f MiB before they opened, %.2f KiB per socket)\n",
+               idle, after / 1024.0, before / 1024.0,
+               (double)(after - before) / idle);
+    } else {
+        fprintf(stderr, "bench: opening %d idle sockets failed\n", idle);
+    }
+    close_clients(b);
+    return rc;
+}
+
+/* Runs echo then turns for one kind and size; returns -1 on failure. */
+static int run_pair(bench_t *b, pid_t server, load_kind_t kind, int count,
+                    const options_t *o, series_t *s)
+{
+    result_t *echo = &s->echo[s->runs], *turn = &s->turn[s->runs];
+    double seconds = o->paced_seconds;
+    if (run_load(b, server, PATH_ECHO, kind, count, seconds, echo) ||
+        run_load(b, server, PATH_CHAT, kind, count, seconds, turn)) {
+        fprintf(stderr, "bench: %s load of %d failed\n",
+                kind == LOAD_CLOSED ? "closed-loop" : "paced", count);
+        return -1;
+    }
+    print_pair(kind == LOAD_CLOSED ? "closed" : "paced", count, turn, echo,
+               kind);
+    s->runs++;
+    return 0;
+}
+
+static void print_header(const bench_t *b, const options_t *o,
+                         unsigned long long file_limit)
+{
+    char load[64] = "?";
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (!fgets(load, sizeof load, f))
+            snprintf(load, sizeof load, "?");
+        load[strcspn(load, "\n")] = '\0';
+        fclose(f);
+    }
+    printf("server benchmark: commit_interval_ms %s, db_synchronous %s, "
+           "%ld CPUs online, load average %s, open-file limit %llu\n",
+           o->commit_ms, o->synchronous, sysconf(_SC_NPROCESSORS_ONLN), load,
+           file_limit);
+    if (o->closed)
+        printf("closed: each socket sends its next frame as soon as the "
+               "last is answered, %d turns per socket\n",
+               b->turns);
+    if (o->paced)
+        printf("paced: each socket sends one frame every %.0f ms +/- %.0f%% "
+               "(uniform), for %.0f s; latency counts from the time a "
+               "frame falls due\n",
+               b->interval * 1e3, b->jitter * 100, o->paced_seconds);
 }
 
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: bench_server STEMDESK_BINARY [--turns N] "
-                        "[--idle N] [--port N] [--commit-interval-ms N] "
-                        "[--db-synchronous full|normal]\n");
+        fprintf(stderr,
+                "usage: bench_server STEMDESK_BINARY [--turns N] [--idle N] "
+                "[--port N] [--commit-interval-ms N] "
+                "[--db-synchronous full|normal] [--mode both|closed|paced] "
+                "[--interval-ms N] [--jitter F] [--paced-seconds N] "
+                "[--repeat N]\n");
         return 2;
     }
-    bench_t b;
-    memset(&b, 0, sizeof b);
+    static bench_t b;
     b.port = 18931;
     b.turns = 20;
-    int idle = 10000;
-    const char *commit_ms = "2";
-    const char *synchronous = "full";
-    for (int i = 2; i + 1 < argc; i += 2) {
-        if (strcmp(argv[i], "--turns") == 0)
-            b.turns = atoi(argv[i + 1]);
-        else if (strcmp(argv[i], "--idle") == 0)
-            idle = atoi(argv[i + 1]);
-        else if (strcmp(argv[i], "--port") == 0)
-            b.port = atoi(argv[i + 1]);
-        else if (strcmp(argv[i], "--commit-interval-ms") == 0)
-            commit_ms = argv[i + 1];
-        else if (strcmp(argv[i], "--db-synchronous") == 0)
-            synchronous = argv[i + 1];
-    }
+    b.interval = 2.0;
+    b.jitter = 0.5;
+    b.random = 0x9e3779b97f4a7c15ull;
+    options_t o = {.binary = argv[1],
+                   .idle = 10000,
+                   .repeat = 1,
+                   .closed = 1,
+                   .paced = 1,
+                   .paced_seconds = 20,
+                   .commit_ms = "2",
+                   .synchronous = "full"};
+    if (parse_options(argc, argv, &b, &o))
+        return 2;
 
     struct rlimit limit;
     getrlimit(RLIMIT_NOFILE, &limit);
@@ -442,7 +851,7 @@ int main(int argc, char **argv)
         return 1;
     }
     pid_t server =
-        start_server(argv[1], b.port, folder, commit_ms, synchronous);
+        start_server(o.binary, b.port, folder, o.commit_ms, o.synchronous);
     if (wait_for_server(&b)) {
         fprintf(stderr, "bench: the server did not start\n");
         kill(server, SIGTERM);
@@ -457,42 +866,37 @@ int main(int argc, char **argv)
     b.context = lws_create_context(&info);
     lws_sul_schedule(b.context, 0, &b.tick, tick, 50000);
     setvbuf(stdout, NULL, _IOLBF, 0);
+    print_header(&b, &o, (unsigned long long)limit.rlim_cur);
 
     int rc = 0;
-    printf("server benchmark: %d turns per socket, commit_interval_ms %s, "
-           "db_synchronous %s, open-file limit %llu\n",
-           b.turns, commit_ms, synchronous, (unsigned long long)limit.rlim_cur);
-    if (idle > 0) {
-        long before = resident_kib(server);
-        b.path = PATH_CHAT;
-        if (open_clients(&b, idle) == 0) {
-            sleep(1);
-            long after = resident_kib(server);
-            printf("%d idle visitor sockets: server VmRSS %.1f MiB "
-                   "(%.1f MiB before they opened, %.2f KiB per socket)\n",
-                   idle, after / 1024.0, before / 1024.0,
-                   (double)(after - before) / idle);
-        } else {
-            fprintf(stderr, "bench: opening %d idle sockets failed\n", idle);
-            rc = 1;
-        }
-        close_clients(&b);
-    }
+    if (o.idle > 0 && measure_idle(&b, server, o.idle))
+        rc = 1;
 
-    const int loads[] = {100, 1000};
-    for (size_t i = 0; i < 2 && rc == 0; i++) {
-        result_t turn, echo;
-        if (run_load(&b, PATH_ECHO, loads[i], &echo) ||
-            run_load(&b, PATH_CHAT, loads[i], &turn)) {
-            fprintf(stderr, "bench: load of %d failed\n", loads[i]);
-            rc = 1;
-            break;
+    const int loads[LOAD_COUNT] = {100, 1000};
+    static series_t closed[LOAD_COUNT], paced[LOAD_COUNT];
+    for (int r = 0; r < o.repeat && rc == 0; r++) {
+        if (o.repeat > 1)
+            printf("run %d of %d\n", r + 1, o.repeat);
+        for (int i = 0; i < LOAD_COUNT && rc == 0; i++) {
+            if (o.closed &&
+                run_pair(&b, server, LOAD_CLOSED, loads[i], &o, &closed[i]))
+                rc = 1;
+            if (rc == 0 && o.paced &&
+                run_pair(&b, server, LOAD_PACED, loads[i], &o, &paced[i]))
+                rc = 1;
         }
-        print_pair(loads[i], &turn, &echo);
+    }
+    for (int i = 0; i < LOAD_COUNT && rc == 0 && o.repeat > 1; i++) {
+        if (o.closed)
+            print_summary("closed", loads[i], &closed[i]);
+        if (o.paced)
+            print_summary("paced", loads[i], &paced[i]);
     }
 
     lws_sul_cancel(&b.tick);
     lws_context_destroy(b.context);
+    free(b.latency.values);
+    free(b.send_lag.values);
     kill(server, SIGTERM);
     int status;
     waitpid(server, &status, 0);

@@ -676,7 +676,12 @@ static void advisor_event(eng_turn_t *t)
         eng_effect_status(t, "closed");
         break;
     case ENG_EV_ADVISOR_TIMEOUT:
-        if (strcmp(mode, "waiting") != 0)
+        /* From "advisor": the holder went offline or did not answer in
+         * time, and the conversation is back in the queue. */
+        if (strcmp(mode, "advisor") == 0) {
+            json_object_del(t->state, "advisor");
+            eng_effect_status(t, "waiting");
+        } else if (strcmp(mode, "waiting") != 0)
             break;
         if (ev->advisors_online > 0 && ev->office_open) {
             eng_say_key(t, "advisor_busy");

@@ -93,6 +93,36 @@ static int build_table(nlu_classifier_t *classifier,
     return 0;
 }
 
+/* Rebuilds the feature table at twice the number of distinct features.
+ * build_table() sizes it for every feature occurrence, which leaves it
+ * mostly empty and spreads parse-time lookups over more cache lines.
+ * Returns 0, or -1 when out of memory (the old table stays). */
+static int compact_table(nlu_classifier_t *classifier)
+{
+    size_t slots = 64;
+    while (slots < classifier->feature_count * 2)
+        slots *= 2;
+    if (slots >= classifier->slots)
+        return 0;
+    slot_t *table = calloc(slots, sizeof *table);
+    if (!table)
+        return -1;
+    size_t mask = slots - 1;
+    for (size_t s = 0; s < classifier->slots; s++) {
+        slot_t slot = classifier->table[s];
+        if (slot.key == 0)
+            continue;
+        size_t i = (size_t)slot.key & mask;
+        while (table[i].key != 0)
+            i = (i + 1) & mask;
+        table[i] = slot;
+    }
+    free(classifier->table);
+    classifier->table = table;
+    classifier->slots = slots;
+    return 0;
+}
+
 static void matrix_free(matrix_t *matrix)
 {
     free(matrix->row_start);
@@ -334,6 +364,8 @@ nlu_classifier_t *nlu_classifier_train(const nlu_features_t *examples,
     for (size_t i = 0; i < count; i++)
         rows[i] = i;
     fit(classifier, &matrix, rows, count, scratch);
+    if (compact_table(classifier))
+        goto fail;
 
     matrix_free(&matrix);
     free(rows);

@@ -50,11 +50,18 @@ int nlu_features_extract(nlu_analyzer_t *analyzer, const char *text, size_t len,
                          const nlu_entity_t *entities, size_t entity_count,
                          int learn, nlu_features_t *out);
 
+/* Stores the analysis (stem, compound parts) of every word of the
+ * lexicon that the analyzer lacks, so that after nlu_analyzer_compile()
+ * each of them, and each typo corrected into one, is scored from compiled
+ * sums. Drops the compiled sums. Returns 0, or -1 when out of memory. */
+int nlu_analyzer_learn_lexicon(nlu_analyzer_t *analyzer);
+
 typedef struct nlu_classifier nlu_classifier_t;
 
 /* Stores, for every word the analyzer has learnt, the sum of the weight
  * rows of its own features (word, stem, compound parts, n-grams) and the
- * sum of their squared values, so that nlu_analyzer_score() handles such a
+ * sum of their squared values, and the same sums over its stem and part
+ * stems alone, so that nlu_analyzer_score() handles such a
  * word with one lookup. Keeps a pointer to `classifier`, which must
  * outlive the analyzer. Learning a new word afterwards drops the compiled
  * sums. Allocates the sums, which
@@ -70,6 +77,13 @@ int nlu_analyzer_compile(nlu_analyzer_t *analyzer,
 int nlu_analyzer_score(nlu_analyzer_t *analyzer, const char *text, size_t len,
                        const nlu_entity_t *entities, size_t entity_count,
                        double *probs);
+
+/* Does what nlu_analyzer_score() does on the tokens nlu_tokenize() gives
+ * for the text, already split into `tokens`. */
+int nlu_analyzer_score_tokens(nlu_analyzer_t *analyzer,
+                              const nlu_token_t *tokens, size_t token_count,
+                              const nlu_entity_t *entities,
+                              size_t entity_count, double *probs);
 
 /* Trains a classifier on `count` feature lists with labels in
  * [0, class_count) and calibrates it with `folds`-fold cross-validation.

@@ -23,12 +23,17 @@
 
 #include <limits.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define MAX_PARTS 4
 #define MAX_STACK_CLASSES 64
+/* Stemmers kept for reuse between calls, so that a parse that meets an
+ * unknown word does not allocate one. More threads than this at once
+ * create and free their own. */
+#define STEMMER_POOL 8
 
 #define WEIGHT_WORD 1.0f
 #define WEIGHT_STEM 1.0f
@@ -51,6 +56,7 @@ typedef struct {
     size_t part_count;
     uint64_t bigram_prefix; /* hash of "b:STEM|", continued by the next stem */
     float norm2; /* squared values of its w:, s: and g: features (compiled) */
+    float analysis_norm2; /* squared values of its s: features (compiled) */
 } word_entry_t;
 
 struct nlu_analyzer {
@@ -59,10 +65,13 @@ struct nlu_analyzer {
     size_t capacity;
     size_t count;
     /* Set by nlu_analyzer_compile(): capacity x class_count summed weight
-     * rows, one per slot of `entries`. */
+     * rows, one per slot of `entries`, of all the word's own features in
+     * `vectors` and of its stem and part stems alone in `analyses`. */
     const nlu_classifier_t *classifier;
     float *vectors;
+    float *analyses;
     size_t class_count;
+    _Atomic(nlu_stemmer_t *) stemmers[STEMMER_POOL];
 };
 
 /* Where features go: appended to `list`, or, when `list` is NULL,
@@ -75,8 +84,9 @@ typedef struct {
     double norm2; /* sum of the squared values of every feature */
 } sink_t;
 
-/* Per-call state: a stemmer created only when a word has no stored
- * analysis, because the Snowball stemmer is not thread-safe. */
+/* Per-call state: a stemmer taken from the analyzer's pool only when a
+ * word has no stored analysis, because the Snowball stemmer is not
+ * thread-safe. */
 typedef struct {
     nlu_analyzer_t *analyzer;
     int learn;
@@ -194,10 +204,40 @@ nlu_analyzer_t *nlu_analyzer_new(const nlu_lexicon_t *lexicon)
     return analyzer;
 }
 
+/* Takes a stemmer from the pool, or creates one when the pool is empty.
+ * Returns NULL when out of memory. */
+static nlu_stemmer_t *stemmer_acquire(nlu_analyzer_t *analyzer)
+{
+    for (size_t i = 0; i < STEMMER_POOL; i++) {
+        nlu_stemmer_t *stemmer = atomic_exchange(&analyzer->stemmers[i], NULL);
+        if (stemmer)
+            return stemmer;
+    }
+    return nlu_stemmer_new();
+}
+
+/* Puts a stemmer back into the pool, or frees it when the pool is full;
+ * accepts NULL. */
+static void stemmer_release(nlu_analyzer_t *analyzer, nlu_stemmer_t *stemmer)
+{
+    if (!stemmer)
+        return;
+    for (size_t i = 0; i < STEMMER_POOL; i++) {
+        nlu_stemmer_t *expected = NULL;
+        if (atomic_compare_exchange_strong(&analyzer->stemmers[i], &expected,
+                                           stemmer))
+            return;
+    }
+    nlu_stemmer_free(stemmer);
+}
+
 void nlu_analyzer_free(nlu_analyzer_t *analyzer)
 {
     if (!analyzer)
         return;
+    for (size_t i = 0; i < STEMMER_POOL; i++)
+        nlu_stemmer_free(atomic_exchange(&analyzer->stemmers[i], NULL));
+    free(analyzer->analyses);
     free(analyzer->vectors);
     free(analyzer->entries);
     free(analyzer);
@@ -221,7 +261,9 @@ static word_entry_t *analyzer_slot(const nlu_analyzer_t *analyzer,
 static void analyzer_drop_compiled(nlu_analyzer_t *analyzer)
 {
     free(analyzer->vectors);
+    free(analyzer->analyses);
     analyzer->vectors = NULL;
+    analyzer->analyses = NULL;
     analyzer->classifier = NULL;
 }
 
@@ -244,13 +286,32 @@ static int analyzer_grow(nlu_analyzer_t *analyzer)
     return 0;
 }
 
-/* Computes the analysis of `word` into `entry`; the stemmer is created on
- * first use. Returns 0, or -1 when out of memory. */
+/* Returns the stored entry of `word`, or NULL. */
+static const word_entry_t *analyzer_find(const nlu_analyzer_t *analyzer,
+                                         const char *word)
+{
+    const word_entry_t *slot = analyzer_slot(analyzer, word);
+    return slot->word[0] ? slot : NULL;
+}
+
+/* Stems a folded word into `out` (NLU_PART_MAX bytes): the stored stem
+ * when the analyzer knows the word, else with the state's stemmer. */
+static void stem_word(extract_state_t *state, const char *word, char *out)
+{
+    const word_entry_t *known = analyzer_find(state->analyzer, word);
+    if (known)
+        memcpy(out, known->stem, NLU_PART_MAX);
+    else
+        nlu_stem(state->stemmer, word, out, NLU_PART_MAX);
+}
+
+/* Computes the analysis of `word` into `entry`; the stemmer is taken from
+ * the pool on first use. Returns 0, or -1 when out of memory. */
 static int analyze(extract_state_t *state, const char *word,
                    word_entry_t *entry)
 {
     if (!state->stemmer) {
-        state->stemmer = nlu_stemmer_new();
+        state->stemmer = stemmer_acquire(state->analyzer);
         if (!state->stemmer)
             return -1;
     }
@@ -265,8 +326,7 @@ static int analyze(extract_state_t *state, const char *word,
                                             parts, MAX_PARTS)
                        : 0;
     for (size_t i = 0; i < count && i < MAX_PARTS; i++)
-        nlu_stem(state->stemmer, parts[i], entry->parts[i],
-                 sizeof entry->parts[i]);
+        stem_word(state, parts[i], entry->parts[i]);
     entry->part_count = count < MAX_PARTS ? count : MAX_PARTS;
     return 0;
 }
@@ -322,6 +382,29 @@ static void emit_ngrams(extract_state_t *state, const char *folded)
             emit_text(state, 'g', marked + i, (size_t)n, WEIGHT_NGRAM);
 }
 
+/* Adds the n-grams of emit_ngrams() to the sums, position by position,
+ * extending one hash from each start instead of hashing every n-gram
+ * from its first byte. */
+static void score_ngrams(extract_state_t *state, const char *folded)
+{
+    char marked[NLU_PART_MAX + 2];
+    size_t word_len = strlen(folded);
+    if (word_len > NLU_PART_MAX - 1)
+        word_len = NLU_PART_MAX - 1;
+    marked[0] = '<';
+    memcpy(marked + 1, folded, word_len);
+    marked[word_len + 1] = '>';
+    size_t len = word_len + 2;
+    uint64_t start = hash_feature('g', "", 0);
+    for (size_t i = 0; i + 3 <= len; i++) {
+        uint64_t h = hash_continue(start, marked + i, 2);
+        for (size_t n = 3; n <= 5 && i + n <= len; n++) {
+            h = hash_continue(h, marked + i + n - 1, 1);
+            emit_hash(state, h, WEIGHT_NGRAM);
+        }
+    }
+}
+
 /* Emits the features of one word that do not depend on its neighbours:
  * the folded word as written, the stem and parts of its analysis (which
  * may be of its typo correction) and its n-grams. */
@@ -358,6 +441,63 @@ static void add_compiled(extract_state_t *state, const word_entry_t *entry)
     state->sink.norm2 += entry->norm2;
 }
 
+/* Adds the compiled sums of the stem and part stems of `entry`. */
+static void add_analysis(extract_state_t *state, const word_entry_t *entry)
+{
+    const nlu_analyzer_t *analyzer = state->analyzer;
+    const float *vector =
+        analyzer->analyses +
+        (size_t)(entry - analyzer->entries) * analyzer->class_count;
+    for (size_t c = 0; c < analyzer->class_count; c++)
+        state->sink.sums[c] += vector[c];
+    state->sink.norm2 += entry->analysis_norm2;
+}
+
+/* Scores one word into the sums as emit_word() and emit_bigram() would,
+ * with the compiled sums where they apply: a stored word costs one
+ * lookup, and a typo corrected into a stored word reuses that word's
+ * stem and part sums. Only a word that has neither is stemmed and split.
+ * Returns 0, or -1 when out of memory. */
+static int score_word(extract_state_t *state, const char *folded)
+{
+    nlu_analyzer_t *analyzer = state->analyzer;
+    const word_entry_t *entry = analyzer_find(analyzer, folded);
+    if (entry) {
+        add_compiled(state, entry);
+        emit_bigram(state, entry->stem, entry->bigram_prefix);
+        return 0;
+    }
+
+    /* nlu_lexicon_correct() returns a known word itself, which then has
+     * no entry either and is analysed as written, as lookup_word() does. */
+    char corrected[NLU_PART_MAX];
+    const char *analysed = folded;
+    if (analyzer->lexicon &&
+        nlu_lexicon_correct(analyzer->lexicon, folded, corrected,
+                            sizeof corrected)) {
+        entry = analyzer_find(analyzer, corrected);
+        analysed = corrected;
+    }
+    if (entry) {
+        emit_text(state, 'w', folded, strlen(folded), WEIGHT_WORD);
+        add_analysis(state, entry);
+        score_ngrams(state, folded);
+        emit_bigram(state, entry->stem, entry->bigram_prefix);
+        return 0;
+    }
+    word_entry_t scratch;
+    if (analyze(state, analysed, &scratch))
+        return -1;
+    emit_text(state, 'w', folded, strlen(folded), WEIGHT_WORD);
+    emit_text(state, 's', scratch.stem, strlen(scratch.stem), WEIGHT_STEM);
+    for (size_t i = 0; i < scratch.part_count; i++)
+        emit_text(state, 's', scratch.parts[i], strlen(scratch.parts[i]),
+                  WEIGHT_PART);
+    score_ngrams(state, folded);
+    emit_bigram(state, scratch.stem, scratch.bigram_prefix);
+    return 0;
+}
+
 static int on_token(const nlu_token_t *token, void *arg)
 {
     extract_state_t *state = arg;
@@ -366,6 +506,12 @@ static int on_token(const nlu_token_t *token, void *arg)
         size_t n = strlen(token->folded);
         emit_text(state, 'n', digits[n < 5 ? n : 5], 1, WEIGHT_NUMBER);
         emit_bigram(state, "#", bigram_prefix("#"));
+        state->word_count++;
+        return state->failed;
+    }
+    if (!state->sink.list && state->analyzer->vectors) {
+        if (score_word(state, token->folded))
+            state->failed = 1;
         state->word_count++;
         return state->failed;
     }
@@ -394,13 +540,11 @@ static const char *length_bucket(size_t words)
     return words <= 6 ? "4-6" : "7+";
 }
 
-/* Runs the extraction of one utterance into the state's sink. */
-static void extract(extract_state_t *state, const char *text, size_t len,
-                    const nlu_entity_t *entities, size_t entity_count)
+/* Emits the features that follow the words and returns the stemmer to
+ * the pool. */
+static void extract_finish(extract_state_t *state,
+                           const nlu_entity_t *entities, size_t entity_count)
 {
-    state->bigram_prefix = bigram_prefix("^");
-    nlu_tokenize(text, len, on_token, state);
-
     const char *bucket = length_bucket(state->word_count);
     if (!state->failed)
         emit_text(state, 'l', bucket, strlen(bucket), WEIGHT_LENGTH);
@@ -408,8 +552,17 @@ static void extract(extract_state_t *state, const char *text, size_t len,
         const char *kind = nlu_entity_kind_name(entities[i].kind);
         emit_text(state, 'e', kind, strlen(kind), WEIGHT_ENTITY);
     }
-    nlu_stemmer_free(state->stemmer);
+    stemmer_release(state->analyzer, state->stemmer);
     state->stemmer = NULL;
+}
+
+/* Runs the extraction of one utterance into the state's sink. */
+static void extract(extract_state_t *state, const char *text, size_t len,
+                    const nlu_entity_t *entities, size_t entity_count)
+{
+    state->bigram_prefix = bigram_prefix("^");
+    nlu_tokenize(text, len, on_token, state);
+    extract_finish(state, entities, entity_count);
 }
 
 int nlu_features_extract(nlu_analyzer_t *analyzer, const char *text, size_t len,
@@ -426,15 +579,37 @@ int nlu_features_extract(nlu_analyzer_t *analyzer, const char *text, size_t len,
     return (int)(state.word_count < INT_MAX ? state.word_count : INT_MAX);
 }
 
+int nlu_analyzer_learn_lexicon(nlu_analyzer_t *analyzer)
+{
+    const nlu_lexicon_t *lexicon = analyzer->lexicon;
+    size_t count = lexicon ? nlu_lexicon_word_count(lexicon) : 0;
+    extract_state_t state = {.analyzer = analyzer, .learn = 1};
+    int rc = 0;
+    for (size_t i = 0; i < count && rc == 0; i++) {
+        const char *word = nlu_lexicon_word(lexicon, i);
+        /* A token keeps at most NLU_PART_MAX - 1 bytes, so a longer word
+         * can never be looked up as written. */
+        if (strlen(word) >= NLU_PART_MAX)
+            continue;
+        word_entry_t scratch;
+        if (!lookup_word(&state, word, &scratch))
+            rc = -1;
+    }
+    stemmer_release(analyzer, state.stemmer);
+    return rc;
+}
+
 int nlu_analyzer_compile(nlu_analyzer_t *analyzer,
                          const nlu_classifier_t *classifier)
 {
     size_t k = nlu_classifier_class_count(classifier);
-    free(analyzer->vectors);
+    analyzer_drop_compiled(analyzer);
     analyzer->vectors = calloc(analyzer->capacity * k, sizeof(float));
-    analyzer->classifier = NULL;
-    if (!analyzer->vectors)
+    analyzer->analyses = calloc(analyzer->capacity * k, sizeof(float));
+    if (!analyzer->vectors || !analyzer->analyses) {
+        analyzer_drop_compiled(analyzer);
         return -1;
+    }
     analyzer->class_count = k;
 
     extract_state_t state = {
@@ -448,14 +623,25 @@ int nlu_analyzer_compile(nlu_analyzer_t *analyzer,
         state.sink.norm2 = 0;
         emit_word(&state, entry->word, entry);
         entry->norm2 = (float)state.sink.norm2;
+
+        state.sink.sums = analyzer->analyses + i * k;
+        state.sink.norm2 = 0;
+        emit_text(&state, 's', entry->stem, strlen(entry->stem), WEIGHT_STEM);
+        for (size_t p = 0; p < entry->part_count; p++)
+            emit_text(&state, 's', entry->parts[p], strlen(entry->parts[p]),
+                      WEIGHT_PART);
+        entry->analysis_norm2 = (float)state.sink.norm2;
     }
     analyzer->classifier = classifier;
     return 0;
 }
 
-int nlu_analyzer_score(nlu_analyzer_t *analyzer, const char *text, size_t len,
-                       const nlu_entity_t *entities, size_t entity_count,
-                       double *probs)
+/* Scores the tokens of one utterance, from `tokens` when it is not NULL
+ * and else from text[0, len). */
+static int score(nlu_analyzer_t *analyzer, const char *text, size_t len,
+                 const nlu_token_t *tokens, size_t token_count,
+                 const nlu_entity_t *entities, size_t entity_count,
+                 double *probs)
 {
     const nlu_classifier_t *classifier = analyzer->classifier;
     if (!classifier)
@@ -471,7 +657,14 @@ int nlu_analyzer_score(nlu_analyzer_t *analyzer, const char *text, size_t len,
     extract_state_t state = {
         .analyzer = analyzer,
         .sink = {.classifier = classifier, .class_count = k, .sums = sums}};
-    extract(&state, text, len, entities, entity_count);
+    if (tokens) {
+        state.bigram_prefix = bigram_prefix("^");
+        for (size_t i = 0; i < token_count && !state.failed; i++)
+            on_token(&tokens[i], &state);
+        extract_finish(&state, entities, entity_count);
+    } else {
+        extract(&state, text, len, entities, entity_count);
+    }
     if (!state.failed)
         nlu_classifier_probabilities(
             classifier, sums,
@@ -481,4 +674,20 @@ int nlu_analyzer_score(nlu_analyzer_t *analyzer, const char *text, size_t len,
     if (state.failed)
         return -1;
     return (int)(state.word_count < INT_MAX ? state.word_count : INT_MAX);
+}
+
+int nlu_analyzer_score(nlu_analyzer_t *analyzer, const char *text, size_t len,
+                       const nlu_entity_t *entities, size_t entity_count,
+                       double *probs)
+{
+    return score(analyzer, text, len, NULL, 0, entities, entity_count, probs);
+}
+
+int nlu_analyzer_score_tokens(nlu_analyzer_t *analyzer,
+                              const nlu_token_t *tokens, size_t token_count,
+                              const nlu_entity_t *entities,
+                              size_t entity_count, double *probs)
+{
+    return score(analyzer, NULL, 0, tokens, token_count, entities,
+                 entity_count, probs);
 }

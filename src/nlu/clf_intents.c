@@ -201,7 +201,8 @@ static void load_patterns(loader_t *loader, const content_file_t *file,
     }
     size_t count = json_array_size(patterns);
     def->patterns = calloc(count ? count : 1, sizeof *def->patterns);
-    if (!def->patterns)
+    def->sources = calloc(count ? count : 1, sizeof *def->sources);
+    if (!def->patterns || !def->sources)
         return;
 
     for (size_t i = 0; i < count; i++) {
@@ -237,6 +238,7 @@ static void load_patterns(loader_t *loader, const content_file_t *file,
             continue;
         }
         pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* optional speed-up */
+        def->sources[def->pattern_count] = strdup(json_string_value(pattern));
         def->patterns[def->pattern_count++] = re;
     }
 }
@@ -458,9 +460,12 @@ void nlu_intent_set_free(nlu_intent_set_t *set)
         for (size_t j = 0; j < def->example_count; j++)
             free(def->examples[j]);
         free(def->examples);
-        for (size_t j = 0; j < def->pattern_count; j++)
+        for (size_t j = 0; j < def->pattern_count; j++) {
             pcre2_code_free(def->patterns[j]);
+            free(def->sources[j]);
+        }
         free(def->patterns);
+        free(def->sources);
     }
     free(set->items);
     memset(set, 0, sizeof *set);

@@ -22,7 +22,8 @@ typedef struct {
     char name[NLU_NAME_MAX];
     char **examples; /* UTF-8 as written in the file */
     size_t example_count;
-    pcre2_code **patterns; /* compiled with PCRE2_UTF */
+    pcre2_code **patterns; /* compiled with PCRE2_UTF and PCRE2_CASELESS */
+    char **sources;        /* the pattern text of each, owned */
     size_t pattern_count;
 } nlu_intent_def_t;
 

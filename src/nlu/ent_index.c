@@ -276,4 +276,64 @@ void ent_lang_index_free(nlu_lang_t *lang)
     free(lang->nodes);
     free(lang->edges);
     free(lang->node_items);
+    free(lang->memo);
+    free(lang->memo_text);
+}
+
+const ent_memo_t *ent_memo_find(const nlu_lang_t *lang, const char *s,
+                                size_t len)
+{
+    if (lang->memo_cap == 0)
+        return NULL;
+    uint64_t h = hash_word(s, len);
+    uint32_t mask = lang->memo_cap - 1;
+    for (uint32_t i = (uint32_t)h & mask;; i = (i + 1) & mask) {
+        const ent_memo_t *m = &lang->memo[i];
+        if (!m->text)
+            return NULL;
+        if (m->hash == h && m->len == len && memcmp(m->text, s, len) == 0)
+            return m;
+    }
+}
+
+/* Returns the free slot for hash h in the memo table. */
+static ent_memo_t *memo_slot(nlu_lang_t *lang, uint64_t h)
+{
+    uint32_t mask = lang->memo_cap - 1;
+    uint32_t i = (uint32_t)h & mask;
+    while (lang->memo[i].text)
+        i = (i + 1) & mask;
+    return &lang->memo[i];
+}
+
+int ent_memo_reserve(nlu_lang_t *lang, size_t words, size_t bytes)
+{
+    uint32_t cap = 16;
+    while (cap < words * 2)
+        cap *= 2;
+    lang->memo = calloc(cap, sizeof *lang->memo);
+    lang->memo_text = malloc(bytes ? bytes : 1);
+    if (!lang->memo || !lang->memo_text) {
+        free(lang->memo);
+        free(lang->memo_text);
+        lang->memo = NULL;
+        lang->memo_text = NULL;
+        return -1;
+    }
+    lang->memo_cap = cap;
+    return 0;
+}
+
+ent_memo_t *ent_memo_add(nlu_lang_t *lang, const char *word, char *copy)
+{
+    size_t len = strlen(word);
+    if (ent_memo_find(lang, word, len))
+        return NULL;
+    memcpy(copy, word, len + 1);
+    uint64_t h = hash_word(word, len);
+    ent_memo_t *m = memo_slot(lang, h);
+    m->text = copy;
+    m->hash = h;
+    m->len = (uint32_t)len;
+    return m;
 }

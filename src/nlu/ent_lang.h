@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "nlu/entities.h"
+#include "nlu/text.h"
 
 #define ENT_PHRASE_TOKENS 6 /* longest phrase, in tokens */
 #define ENT_KEY_MAX 256
@@ -88,6 +89,17 @@ typedef struct {
     uint32_t child; /* ENT_NO_ID when the slot is free */
 } ent_edge_t;
 
+/* The results of the steps of extraction that depend on a token's text
+ * alone, stored for the words a model expects in messages. */
+typedef struct {
+    const char *text; /* into lang->memo_text; NULL marks a free slot */
+    uint64_t hash;
+    uint32_t len;
+    uint32_t word;  /* correction into lang->words, or ENT_NO_ID */
+    uint32_t place; /* correction into lang->places, or ENT_NO_ID */
+    const ent_entry_t *compound; /* synonym among its compound parts */
+} ent_memo_t;
+
 /* A range of numbers mapped to a facet id: postcodes, ages, staff. */
 typedef struct {
     double from;
@@ -142,6 +154,11 @@ struct nlu_lang {
      * number_pairs[c1] otherwise. */
     unsigned char number_first[256];
     uint64_t number_pairs[256][4];
+
+    /* Set by ent_lang_memoize(): open addressing, power-of-two size. */
+    ent_memo_t *memo;
+    uint32_t memo_cap;
+    char *memo_text;
 };
 
 /* Adds a folded word to the word lexicon (or to the place lexicon when
@@ -193,6 +210,33 @@ size_t ent_tokens(const char *text, size_t len, ent_token_t *out, size_t max);
  * joins the tokens with single spaces into `key`. Returns the token
  * count (0 when the phrase has no word or is too long). */
 size_t ent_phrase_key(const char *phrase, char *key, size_t size);
+
+/* Stores, for every word of `words`, its typo corrections into known
+ * words and place names and the synonym found by splitting it, which
+ * extraction would otherwise compute for each message that contains the
+ * word. Results are the same with or without. Allocates into `lang`;
+ * nlu_lang_free() frees it. Returns 0, or -1 when out of memory. */
+int ent_lang_memoize(nlu_lang_t *lang, const nlu_lexicon_t *words);
+
+/* Sizes the memo table for `words` words of `bytes` bytes with their
+ * NULs. Returns 0, or -1 when out of memory. */
+int ent_memo_reserve(nlu_lang_t *lang, size_t words, size_t bytes);
+
+/* Adds `word`, copied to `copy` (strlen(word) + 1 bytes of
+ * lang->memo_text), and returns its slot to fill in, or NULL when the
+ * word is already stored. */
+ent_memo_t *ent_memo_add(nlu_lang_t *lang, const char *word, char *copy);
+
+/* Returns the stored results of the word s[0, len), or NULL. */
+const ent_memo_t *ent_memo_find(const nlu_lang_t *lang, const char *s,
+                                size_t len);
+
+/* Does what nlu_extract_entities() does on text[0, len), given the
+ * tokens nlu_tokenize() returns for it, so that a caller that needs the
+ * tokens anyway tokenises once. */
+size_t ent_extract_tokens(const nlu_lang_t *lang, const char *text,
+                          size_t len, const nlu_token_t *tokens,
+                          size_t token_count, nlu_entity_t *out, size_t max);
 
 /* Parses one folded token as a Dutch number word ("vijfentwintig",
  * "tweehonderd", "twintigtal"). Returns 1 and sets *value, or 0. */

@@ -43,6 +43,7 @@ typedef struct {
     uint32_t place; /* id of the correction into a place name token, or
                        ENT_NO_ID; looked up when first needed */
     int place_done; /* 1 once place holds the correction */
+    const ent_memo_t *memo; /* stored results for norm, or NULL */
     int word_flags; /* ENT_WORD_* of norm, 0 when unknown */
     int is_num;
     int is_digits;
@@ -85,6 +86,8 @@ typedef struct {
     const nlu_lang_t *lang;
     const char *text;
     size_t text_len;
+    const nlu_token_t *given; /* tokens of nlu_tokenize(), or NULL */
+    size_t given_count;
     tok_t *toks;
     size_t count;
     size_t token_cap;
@@ -263,6 +266,7 @@ static void push_tok(ext_t *x, size_t start, size_t end, const char *folded,
     t->word = ENT_NO_ID;
     t->place = ENT_NO_ID;
     t->place_done = 0;
+    t->memo = NULL;
     t->word_flags = t->id == ENT_NO_ID ? 0 : lang->vocab[t->id].flags;
     t->is_digits = digits;
     t->is_num = 0;
@@ -306,6 +310,12 @@ static int is_ascii_word(char c)
  * words are runs of letters and digits and folding is lower-casing. */
 static void tokenize(ext_t *x)
 {
+    if (x->given) {
+        for (size_t i = 0; i < x->given_count; i++)
+            if (collect_tok(&x->given[i], x))
+                return;
+        return;
+    }
     if (!is_ascii(x->text, x->text_len)) {
         nlu_tokenize(x->text, x->text_len, collect_tok, x);
         return;
@@ -353,10 +363,13 @@ static void prepare(ext_t *x)
             i + 1 < x->count ? x->toks[i + 1].start : x->text_len;
         t->sep_before = separator(x->text, prev_end, t->start);
         t->sep_after = separator(x->text, t->end, next_start);
-        if (t->is_num || (t->word_flags & (ENT_WORD_KNOWN | ENT_WORD_PLACE)))
+        if (t->is_num || (t->word_flags & (ENT_WORD_KNOWN | ENT_WORD_PLACE))) {
             t->place_done = 1;
-        else
-            t->word = correction(x->lang, x->lang->words, t->norm);
+            continue;
+        }
+        t->memo = ent_memo_find(x->lang, t->norm, strlen(t->norm));
+        t->word = t->memo ? t->memo->word
+                          : correction(x->lang, x->lang->words, t->norm);
     }
 }
 
@@ -372,7 +385,8 @@ static uint32_t token_id(const ext_t *x, size_t k, form_t form)
         return t->word;
     if (form == FORM_PLACE) {
         if (!t->place_done) {
-            t->place = correction(x->lang, x->lang->places, t->norm);
+            t->place = t->memo ? t->memo->place
+                               : correction(x->lang, x->lang->places, t->norm);
             t->place_done = 1;
         }
         if (t->place != ENT_NO_ID)
@@ -816,13 +830,13 @@ static void try_postcode(ext_t *x, size_t i)
 
 /* ---- synonyms ------------------------------------------------------------ */
 
-/* Looks up the parts of a compound ("metaalbedrijfje") and fires when
- * exactly one entity is among them. */
-static void try_compound(ext_t *x, size_t i)
+/* Returns the synonym among the parts of a compound ("metaalbedrijfje"),
+ * or NULL when no part or parts of different entities are synonyms. */
+static const ent_entry_t *compound_synonym(const nlu_lang_t *lang,
+                                           const char *norm)
 {
-    const nlu_lang_t *lang = x->lang;
     char parts[4][NLU_PART_MAX];
-    size_t n = nlu_split_compound(lang->words, x->toks[i].norm, parts, 4);
+    size_t n = nlu_split_compound(lang->words, norm, parts, 4);
     const ent_entry_t *found = NULL;
     for (size_t p = 0; p < n; p++) {
         uint32_t id = ent_word_find(lang, parts[p], strlen(parts[p]));
@@ -837,10 +851,19 @@ static void try_compound(ext_t *x, size_t i)
                 continue;
             if (found && (found->kind != entry->kind ||
                           strcmp(found->value, entry->value) != 0))
-                return; /* two different entities: leave it */
+                return NULL; /* two different entities: leave it */
             found = entry;
         }
     }
+    return found;
+}
+
+/* Fires the synonym among the parts of the compound at token i. */
+static void try_compound(ext_t *x, size_t i)
+{
+    const tok_t *t = &x->toks[i];
+    const ent_entry_t *found =
+        t->memo ? t->memo->compound : compound_synonym(x->lang, t->norm);
     if (found)
         add_cand(x, i, i + 1, found->kind, found->value, 0, 2);
 }
@@ -931,17 +954,20 @@ static size_t resolve(ext_t *x, nlu_entity_t *out, size_t max)
     return n;
 }
 
-size_t nlu_extract_entities(const nlu_lang_t *lang, const char *text,
-                            nlu_entity_t *out, size_t max)
+/* Extracts from text, tokenised by nlu_tokenize() into `given` when it
+ * is not NULL. */
+static size_t extract(const nlu_lang_t *lang, const char *text, size_t len,
+                      const nlu_token_t *given, size_t given_count,
+                      nlu_entity_t *out, size_t max)
 {
-    if (!lang || !text || max == 0)
-        return 0;
     tok_t small_toks[SMALL_TOKENS];
     memo_t small_memo[SMALL_TOKENS];
     cand_t small_cands[SMALL_TOKENS * CANDIDATES_PER_TOKEN];
     ext_t x = {.lang = lang,
                .text = text,
-               .text_len = strlen(text),
+               .text_len = len,
+               .given = given,
+               .given_count = given_count,
                .toks = small_toks,
                .token_cap = SMALL_TOKENS};
     prepare(&x);
@@ -977,4 +1003,42 @@ size_t nlu_extract_entities(const nlu_lang_t *lang, const char *text,
     free(heap);
     free(x.heap_toks);
     return n;
+}
+
+size_t nlu_extract_entities(const nlu_lang_t *lang, const char *text,
+                            nlu_entity_t *out, size_t max)
+{
+    if (!lang || !text || max == 0)
+        return 0;
+    return extract(lang, text, strlen(text), NULL, 0, out, max);
+}
+
+size_t ent_extract_tokens(const nlu_lang_t *lang, const char *text,
+                          size_t len, const nlu_token_t *tokens,
+                          size_t token_count, nlu_entity_t *out, size_t max)
+{
+    if (!lang || !text || max == 0)
+        return 0;
+    return extract(lang, text, len, tokens, token_count, out, max);
+}
+
+int ent_lang_memoize(nlu_lang_t *lang, const nlu_lexicon_t *words)
+{
+    size_t count = nlu_lexicon_word_count(words), bytes = 0;
+    for (size_t i = 0; i < count; i++)
+        bytes += strlen(nlu_lexicon_word(words, i)) + 1;
+    if (lang->memo || ent_memo_reserve(lang, count, bytes))
+        return -1;
+    char *at = lang->memo_text;
+    for (size_t i = 0; i < count; i++) {
+        const char *word = nlu_lexicon_word(words, i);
+        ent_memo_t *m = ent_memo_add(lang, word, at);
+        if (!m)
+            continue;
+        at += m->len + 1;
+        m->word = correction(lang, lang->words, word);
+        m->place = correction(lang, lang->places, word);
+        m->compound = compound_synonym(lang, word);
+    }
+    return 0;
 }

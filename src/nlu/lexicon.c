@@ -416,6 +416,16 @@ int nlu_lexicon_has(const nlu_lexicon_t *lexicon, const char *folded)
     return find_word(lexicon, folded, strlen(folded)) != NO_WORD;
 }
 
+size_t nlu_lexicon_word_count(const nlu_lexicon_t *lexicon)
+{
+    return lexicon->word_count;
+}
+
+const char *nlu_lexicon_word(const nlu_lexicon_t *lexicon, size_t index)
+{
+    return index < lexicon->word_count ? lexicon->words[index] : NULL;
+}
+
 /* Optimal string alignment distance (Levenshtein plus adjacent
  * transpositions) between a and b, or limit + 1 once it must exceed
  * `limit`. Both strings are at most DELETE_WORD_MAX bytes. */

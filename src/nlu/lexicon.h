@@ -21,6 +21,13 @@ int nlu_lexicon_add(nlu_lexicon_t *lexicon, const char *folded);
 /* Returns 1 when the folded word is in the lexicon. */
 int nlu_lexicon_has(const nlu_lexicon_t *lexicon, const char *folded);
 
+/* Returns the number of words in the lexicon. */
+size_t nlu_lexicon_word_count(const nlu_lexicon_t *lexicon);
+
+/* Returns word `index` (below nlu_lexicon_word_count()) in the order the
+ * words were added; the lexicon owns it. */
+const char *nlu_lexicon_word(const nlu_lexicon_t *lexicon, size_t index);
+
 /* Splits a folded compound into known parts, allowing the Dutch linking
  * letters "s" and "e(n)" between parts. Writes up to max_parts parts and
  * returns their number, or 0 when the word is not a compound of known

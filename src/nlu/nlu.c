@@ -12,7 +12,9 @@
 #include "nlu/classifier.h"
 #include "nlu/clf_intents.h"
 #include "nlu/entities.h"
+#include "nlu/ent_lang.h"
 #include "nlu/lexicon.h"
+#include "nlu/rule_filter.h"
 #include "nlu/text.h"
 
 /* Folds used to calibrate the classifier on held-out examples. */
@@ -21,6 +23,11 @@
 /* Texts up to this many bytes are folded into a stack buffer for the
  * rules, and longer ones into a heap buffer. */
 #define STACK_FOLD_MAX 1024
+
+/* Texts of up to this many tokens are tokenised once into a stack array
+ * that entity extraction and the classifier share; longer ones are
+ * tokenised by each. */
+#define SHARED_TOKENS 64
 
 /* Stack bytes for the PCRE2 context and match data of a parse. */
 #define RULE_ARENA_SIZE 1024
@@ -37,6 +44,7 @@ typedef struct {
     size_t intent;
     pcre2_code *code;
     double score;
+    rule_filter_t filter;
 } rule_t;
 
 struct nlu_model {
@@ -85,7 +93,9 @@ static int build_lexicon(nlu_model_t *model, const nlu_intent_set_t *set)
                              model->lexicon))
                 return -1;
         }
-    return nlu_lang_fill_lexicon(model->lang, model->lexicon) ? -1 : 0;
+    if (nlu_lang_fill_lexicon(model->lang, model->lexicon))
+        return -1;
+    return ent_lang_memoize(model->lang, model->lexicon);
 }
 
 /* Folds text into a new buffer, which the caller frees. Folding can turn
@@ -124,6 +134,10 @@ static int build_rules(nlu_model_t *model, nlu_intent_set_t *set)
             rule->intent = i;
             rule->code = set->items[i].patterns[j];
             set->items[i].patterns[j] = NULL;
+            if (set->items[i].sources[j])
+                rule_filter_build(set->items[i].sources[j], &rule->filter);
+            free(set->items[i].sources[j]);
+            set->items[i].sources[j] = NULL;
             /* Without JIT support PCRE2 interprets the pattern, which
              * gives the same matches more slowly. */
             pcre2_jit_compile(rule->code, PCRE2_JIT_COMPLETE);
@@ -189,7 +203,7 @@ static int train(nlu_model_t *model, const nlu_intent_set_t *set)
     }
     model->classifier = nlu_classifier_train(examples, labels, count,
                                              set->count, CALIBRATION_FOLDS);
-    if (model->classifier &&
+    if (model->classifier && nlu_analyzer_learn_lexicon(model->analyzer) == 0 &&
         nlu_analyzer_compile(model->analyzer, model->classifier) == 0)
         rc = 0;
 
@@ -289,6 +303,51 @@ static void arena_free(void *block, void *data)
         free(block);
 }
 
+/* Returns 1 when the folded text may match `rule`: its filter passes,
+ * or the text leaves ASCII, where the filter does not apply. */
+static int rule_may_match(const rule_t *rule, const char *folded, size_t len,
+                          int ascii)
+{
+    return !ascii || rule_filter_pass(&rule->filter, folded, len);
+}
+
+/* Returns the index of the best matching rule for the folded text, or -1
+ * when none matches. The PCRE2 match data is made only when a rule's
+ * filter passes. */
+static long match_folded(const nlu_model_t *model, const char *folded,
+                         size_t len)
+{
+    int ascii = 1;
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)folded[i] >= 0x80)
+            ascii = 0;
+
+    rule_arena_t arena;
+    arena.used = 0;
+    pcre2_general_context *context = NULL;
+    pcre2_match_data *match = NULL;
+    long best = -1;
+    for (size_t r = 0; r < model->rule_count; r++) {
+        const rule_t *rule = &model->rules[r];
+        if ((best >= 0 && rule->score <= model->rules[best].score) ||
+            !rule_may_match(rule, folded, len, ascii))
+            continue;
+        if (!match) {
+            context = pcre2_general_context_create(arena_malloc, arena_free,
+                                                   &arena);
+            match = context ? pcre2_match_data_create(1, context) : NULL;
+            if (!match)
+                break;
+        }
+        if (pcre2_match(rule->code, (PCRE2_SPTR)folded, len, 0, 0, match,
+                        NULL) >= 0)
+            best = (long)r;
+    }
+    pcre2_match_data_free(match);
+    pcre2_general_context_free(context);
+    return best;
+}
+
 /* Returns the index of the best matching rule, or -1 when none matches. */
 static long match_rules(const nlu_model_t *model, const char *text, size_t len)
 {
@@ -296,22 +355,11 @@ static long match_rules(const nlu_model_t *model, const char *text, size_t len)
         return -1;
     char stack_folded[2 * STACK_FOLD_MAX + 1];
     char *folded = len <= STACK_FOLD_MAX ? stack_folded : fold_copy(text, len);
+    if (!folded)
+        return -1;
     if (folded == stack_folded)
         nlu_fold(text, len, stack_folded, sizeof stack_folded);
-
-    rule_arena_t arena;
-    arena.used = 0;
-    pcre2_general_context *context =
-        pcre2_general_context_create(arena_malloc, arena_free, &arena);
-    pcre2_match_data *match =
-        context ? pcre2_match_data_create(1, context) : NULL;
-    long best = -1;
-    for (size_t r = 0; folded && match && r < model->rule_count; r++)
-        if (rule_matches(&model->rules[r], folded, match) &&
-            (best < 0 || model->rules[r].score > model->rules[best].score))
-            best = (long)r;
-    pcre2_match_data_free(match);
-    pcre2_general_context_free(context);
+    long best = match_folded(model, folded, strlen(folded));
     if (folded != stack_folded)
         free(folded);
     return best;
@@ -354,6 +402,30 @@ static void fill_intents(const nlu_model_t *model, long rule, double *probs,
     }
 }
 
+/* Fills the intents of `out` for text[0, len), with the tokens of
+ * nlu_tokenize() in `tokens` when it is not NULL. */
+static void classify(const nlu_model_t *model, const char *text, size_t len,
+                     const nlu_token_t *tokens, size_t token_count,
+                     nlu_result_t *out)
+{
+    double stack_probs[64];
+    double *probs = model->intent_count <= 64
+                        ? stack_probs
+                        : malloc(model->intent_count * sizeof *probs);
+    if (!probs)
+        return;
+    int words =
+        tokens ? nlu_analyzer_score_tokens(model->analyzer, tokens, token_count,
+                                           out->entities, out->entity_count,
+                                           probs)
+               : nlu_analyzer_score(model->analyzer, text, len, out->entities,
+                                    out->entity_count, probs);
+    if (words > 0)
+        fill_intents(model, match_rules(model, text, len), probs, out);
+    if (probs != stack_probs)
+        free(probs);
+}
+
 void nlu_classify(const nlu_model_t *model, const char *text, nlu_result_t *out)
 {
     out->intent_count = 0;
@@ -361,25 +433,35 @@ void nlu_classify(const nlu_model_t *model, const char *text, nlu_result_t *out)
     if (!model || !text || !text[0])
         return;
     size_t len = strlen(text);
-    double stack_probs[64];
-    double *probs = model->intent_count <= 64
-                        ? stack_probs
-                        : malloc(model->intent_count * sizeof *probs);
-    if (probs && nlu_analyzer_score(model->analyzer, text, len, out->entities,
-                                    out->entity_count, probs) > 0)
-        fill_intents(model, match_rules(model, text, len), probs, out);
-    if (probs != stack_probs)
-        free(probs);
+    nlu_token_t tokens[SHARED_TOKENS];
+    size_t count = nlu_tokenize_array(text, len, tokens, SHARED_TOKENS);
+    if (count > SHARED_TOKENS)
+        classify(model, text, len, NULL, 0, out);
+    else
+        classify(model, text, len, tokens, count, out);
 }
 
+/* Tokenises once and hands the tokens to entity extraction and the
+ * classifier; a text with more than SHARED_TOKENS tokens is tokenised by
+ * each of them instead. */
 void nlu_parse(const nlu_model_t *model, const char *text, nlu_result_t *out)
 {
     memset(out, 0, sizeof *out);
     if (!model || !text || !text[0])
         return;
-    out->entity_count = nlu_extract_entities(model->lang, text, out->entities,
-                                             NLU_MAX_ENTITIES);
-    nlu_classify(model, text, out);
+    size_t len = strlen(text);
+    nlu_token_t tokens[SHARED_TOKENS];
+    size_t count = nlu_tokenize_array(text, len, tokens, SHARED_TOKENS);
+    if (count > SHARED_TOKENS) {
+        out->entity_count = nlu_extract_entities(
+            model->lang, text, out->entities, NLU_MAX_ENTITIES);
+        classify(model, text, len, NULL, 0, out);
+        return;
+    }
+    out->entity_count = ent_extract_tokens(model->lang, text, len, tokens,
+                                           count, out->entities,
+                                           NLU_MAX_ENTITIES);
+    classify(model, text, len, tokens, count, out);
 }
 
 size_t nlu_intent_count(const nlu_model_t *model)

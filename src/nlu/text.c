@@ -96,6 +96,13 @@ size_t nlu_fold(const char *text, size_t len, char *out, size_t size)
     if (size == 0)
         return 0;
     for (size_t i = 0; i < len;) {
+        if (s[i] < 0x80) {
+            /* ASCII folds to one byte: the shortcut of the steps below. */
+            if (used + 1 >= size)
+                break;
+            out[used++] = (char)tolower(s[i++]);
+            continue;
+        }
         unsigned cp;
         i += decode_utf8(s + i, len - i, &cp);
         char buf[4];
@@ -121,21 +128,39 @@ static int is_word_code_point(unsigned cp)
            !(cp >= 0x2000 && cp <= 0x206F) && cp != 0x00A0;
 }
 
+/* Returns 1 when byte c is a character of its own that is a word
+ * character: an ASCII letter or digit. */
+static int is_ascii_word(unsigned char c)
+{
+    return c < 0x80 && isalnum(tolower(c));
+}
+
+/* Decodes the code point at s[i] and returns 1 when it is a word
+ * character; sets *n to its length. */
+static int word_at(const unsigned char *s, size_t i, size_t len, size_t *n)
+{
+    if (s[i] < 0x80) {
+        *n = 1;
+        return is_ascii_word(s[i]);
+    }
+    unsigned cp;
+    *n = decode_utf8(s + i, len - i, &cp);
+    return is_word_code_point(cp);
+}
+
 int nlu_tokenize(const char *text, size_t len, nlu_token_fn emit, void *arg)
 {
     const unsigned char *s = (const unsigned char *)text;
     size_t i = 0;
     while (i < len) {
-        unsigned cp;
-        size_t n = decode_utf8(s + i, len - i, &cp);
-        if (!is_word_code_point(cp)) {
+        size_t n;
+        if (!word_at(s, i, len, &n)) {
             i += n;
             continue;
         }
         size_t start = i;
         while (i < len) {
-            n = decode_utf8(s + i, len - i, &cp);
-            if (!is_word_code_point(cp))
+            if (!word_at(s, i, len, &n))
                 break;
             i += n;
         }
@@ -150,6 +175,32 @@ int nlu_tokenize(const char *text, size_t len, nlu_token_fn emit, void *arg)
             return rc;
     }
     return 0;
+}
+
+/* Collects tokens for nlu_tokenize_array(). */
+typedef struct {
+    nlu_token_t *tokens;
+    size_t max;
+    size_t count;
+} token_array_t;
+
+static int collect_token(const nlu_token_t *token, void *arg)
+{
+    token_array_t *array = arg;
+    if (array->count == array->max) {
+        array->count++;
+        return 1;
+    }
+    array->tokens[array->count++] = *token;
+    return 0;
+}
+
+size_t nlu_tokenize_array(const char *text, size_t len, nlu_token_t *tokens,
+                          size_t max)
+{
+    token_array_t array = {tokens, max, 0};
+    nlu_tokenize(text, len, collect_token, &array);
+    return array.count;
 }
 
 struct nlu_stemmer {

@@ -26,6 +26,11 @@ typedef struct {
 typedef int (*nlu_token_fn)(const nlu_token_t *token, void *arg);
 int nlu_tokenize(const char *text, size_t len, nlu_token_fn emit, void *arg);
 
+/* Splits text as nlu_tokenize() does into tokens[0, max). Returns the
+ * number of tokens, or max + 1 when the text holds more than max. */
+size_t nlu_tokenize_array(const char *text, size_t len, nlu_token_t *tokens,
+                          size_t max);
+
 typedef struct nlu_stemmer nlu_stemmer_t;
 
 /* Creates a Snowball Dutch stemmer; NULL when out of memory. */

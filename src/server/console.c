@@ -706,26 +706,6 @@ static int writeable(console_socket_t *s)
     return 0;
 }
 
-/* A GET of /console without an upgrade goes to the page, or to the login
- * page without a session.
- * NOTE: with libwebsockets 4.1 such a GET reaches the static file handler
- * (404), so the console page is /console.html. */
-static int redirect_page(struct lws *wsi, srv_t *srv)
-{
-    unsigned char buffer[LWS_PRE + 512];
-    unsigned char *p = buffer + LWS_PRE;
-    unsigned char *end = buffer + sizeof buffer;
-    store_account_t account;
-    const char *target = console_authenticate(wsi, srv, &account) == 0
-                             ? "/console.html"
-                             : "/login.html";
-
-    if (lws_http_redirect(wsi, HTTP_STATUS_FOUND, (const unsigned char *)target,
-                          (int)strlen(target), &p, end) < 0)
-        return -1;
-    return lws_http_transaction_completed(wsi) ? -1 : 0;
-}
-
 int srv_console_callback(struct lws *wsi, enum lws_callback_reasons reason,
                          void *user, void *in, size_t len)
 {
@@ -734,8 +714,6 @@ int srv_console_callback(struct lws *wsi, enum lws_callback_reasons reason,
     store_account_t account;
 
     switch (reason) {
-    case LWS_CALLBACK_HTTP:
-        return redirect_page(wsi, srv);
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
         /* Rejecting here refuses the upgrade before any frame. */
         if (!console_same_origin(wsi)) {
@@ -906,10 +884,14 @@ static void check_queue(console_t *console)
             LOG_INFO("console", "conversation %s: no advisor answered in %d s",
                      rows[i].conversation, cfg->advisor_answer_seconds);
         } else {
-            /* NOTE: the engine keeps the mode "advisor" (the bot stays
-             * silent) until the next advisor takes the conversation; it
-             * has no event for "back to waiting". */
+            /* The engine leaves "advisor" mode and tells the visitor that
+             * it waits again, or offers a callback when nobody else is
+             * available. That message counts as the visitor's timeout
+             * notice, so the waiting row gets no second one. */
+            eng_event_t event = {.kind = ENG_EV_ADVISOR_TIMEOUT};
             store_queue_requeue(store, rows[i].conversation);
+            store_queue_timeout_sent(store, rows[i].conversation);
+            srv_conversation_event(srv, rows[i].conversation, &event);
             store_audit_add(store, item.advisor_id,
                             action == HANDOFF_REQUEUE_OFFLINE
                                 ? "requeue_offline"

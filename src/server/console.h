@@ -28,6 +28,14 @@ int srv_api_callback(struct lws *wsi, enum lws_callback_reasons reason,
                      void *user, void *in, size_t len);
 extern const size_t srv_api_session_size;
 
+/* Picks what a GET of a console page (/login, /console, /editor) gets.
+ * Returns the file below the web root to serve, or NULL and sets
+ * `redirect` to the page to send the browser to: /login without a valid
+ * session, the other page for a role that may not see this one. Returns
+ * NULL with `redirect` NULL when `uri` is not a console page. */
+const char *srv_console_page(struct lws *wsi, srv_t *srv, const char *uri,
+                             const char **redirect);
+
 /* Called once after the store is open and the content loaded, before the
  * first connection; returns 0 or -1 to abort the start. */
 int srv_console_start(srv_t *srv);

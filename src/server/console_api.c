@@ -1,8 +1,9 @@
 /* HTTP routes of the console below /api: login and logout with the
- * session cookie, the current account, and read-only lists (queue,
- * callback requests, failed partner requests, audit log) for scripts and
- * tests. Each route checks the session and the role: 401 without a valid
- * session, 403 with the wrong role. */
+ * session cookie, the current account, read-only lists (queue, callback
+ * requests, failed partner requests, audit log) for scripts and tests,
+ * and the editor routes (unanswered questions, content reload). Each
+ * route checks the session and the role: 401 without a valid session, 403
+ * with the wrong role. Also picks the console's pages for http.c. */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -10,10 +11,15 @@
 
 #include "common/log.h"
 #include "server/console_internal.h"
+#include "store/editor.h"
 #include "store/handoff.h"
 
 /* Largest accepted request body, in bytes. */
 #define API_BODY_MAX 4096
+/* Unanswered questions listed on the editor page. */
+#define API_UNANSWERED_MAX 200
+/* Content errors returned by a failed reload. */
+#define API_RELOAD_ERRORS_MAX 100
 
 typedef struct {
     char path[64];
@@ -82,6 +88,32 @@ int console_same_origin(struct lws *wsi)
     else
         return 0;
     return strcasecmp(rest, host) == 0;
+}
+
+const char *srv_console_page(struct lws *wsi, srv_t *srv, const char *uri,
+                             const char **redirect)
+{
+    store_account_t account;
+    int console = strcmp(uri, "/console") == 0;
+
+    *redirect = NULL;
+    if (strcmp(uri, "/login") == 0)
+        return "/login.html";
+    if (!console && strcmp(uri, "/editor") != 0)
+        return NULL;
+    if (console_authenticate(wsi, srv, &account) != 0) {
+        *redirect = "/login";
+        return NULL;
+    }
+    if (console && !store_role_allows(account.role, STORE_ACCESS_QUEUE)) {
+        *redirect = "/editor";
+        return NULL;
+    }
+    if (!console && !store_role_allows(account.role, STORE_ACCESS_EDITOR)) {
+        *redirect = "/console";
+        return NULL;
+    }
+    return console ? "/console.html" : "/editor.html";
 }
 
 /* ---- responses ---- */
@@ -280,6 +312,14 @@ static int get_route(struct lws *wsi, srv_t *srv, api_session_t *session)
         json_t *entries = NULL;
         if (store_audit_list(srv_store(srv), 500, &entries) == 0)
             value = json_pack("{s:o}", "entries", entries);
+    } else if (strcmp(session->path, "/editor/unanswered") == 0) {
+        if (require(wsi, srv, session, STORE_ACCESS_EDITOR, &account, &rc))
+            return rc;
+        json_t *items = NULL;
+        int listed =
+            store_unanswered_list(srv_store(srv), API_UNANSWERED_MAX, &items);
+        if (listed == 0)
+            value = json_pack("{s:o}", "items", items);
     } else if (strcmp(session->path, "/queue") == 0 ||
                strcmp(session->path, "/callbacks") == 0 ||
                strcmp(session->path, "/outbox") == 0) {
@@ -302,6 +342,45 @@ static int get_route(struct lws *wsi, srv_t *srv, api_session_t *session)
     return respond(wsi, session, HTTP_STATUS_OK, value, NULL);
 }
 
+/* Reloads the content as SIGHUP does. A failed reload keeps the running
+ * content and returns each error with file, line and column.
+ * NOTE: loading runs on the event loop, so sockets wait while it runs. */
+static int reload_content(struct lws *wsi, srv_t *srv, api_session_t *session)
+{
+    content_errors_t errs = {0};
+    store_account_t account;
+    json_t *errors;
+    int rc = 0;
+
+    if (require(wsi, srv, session, STORE_ACCESS_EDITOR, &account, &rc))
+        return rc;
+    LOG_INFO("console", "account %lld asked for a content reload", account.id);
+    if (srv_reload(srv, &errs) == 0) {
+        content_errors_free(&errs);
+        if (srv_transaction_begin(srv) == 0 &&
+            store_audit_add(srv_store(srv), account.id, "reload", NULL,
+                            (long long)time(NULL)) == 0)
+            srv_flush(srv);
+        return respond(wsi, session, HTTP_STATUS_OK,
+                       json_pack("{s:b}", "ok", 1), NULL);
+    }
+
+    errors = json_array();
+    for (size_t i = 0; i < errs.count && i < API_RELOAD_ERRORS_MAX; i++) {
+        const content_error_t *e = &errs.items[i];
+        json_array_append_new(errors, json_pack("{s:s,s:i,s:i,s:s,s:s}", "file",
+                                                e->file, "line", e->line,
+                                                "column", e->column, "message",
+                                                e->message, "hint", e->hint));
+    }
+    json_t *body =
+        json_pack("{s:s,s:s,s:I,s:o}", "error", "content_invalid", "message",
+                  "De inhoud bevat fouten. De vorige versie blijft in gebruik.",
+                  "count", (json_int_t)errs.count, "errors", errors);
+    content_errors_free(&errs);
+    return respond(wsi, session, 422, body, NULL);
+}
+
 static int post_route(struct lws *wsi, srv_t *srv, api_session_t *session)
 {
     if (!console_same_origin(wsi))
@@ -314,8 +393,23 @@ static int post_route(struct lws *wsi, srv_t *srv, api_session_t *session)
         return login(wsi, srv, session);
     if (strcmp(session->path, "/logout") == 0)
         return logout(wsi, srv, session);
+    if (strcmp(session->path, "/editor/reload") == 0)
+        return reload_content(wsi, srv, session);
     return respond_error(wsi, session, HTTP_STATUS_NOT_FOUND, "not_found",
                          "Deze pagina bestaat niet.");
+}
+
+/* Returns 1 when a POST announces a body, even an empty one. lws reports
+ * no body completion for a POST without Content-Length or
+ * Transfer-Encoding, so such a request is handled at once. */
+static int has_body(struct lws *wsi)
+{
+    char length[32];
+
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0)
+        return 1;
+    return lws_hdr_copy(wsi, length, sizeof length,
+                        WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0;
 }
 
 int srv_api_callback(struct lws *wsi, enum lws_callback_reasons reason,
@@ -331,6 +425,8 @@ int srv_api_callback(struct lws *wsi, enum lws_callback_reasons reason,
                  in ? (const char *)in : "");
         if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0) {
             session->post = 1;
+            if (!has_body(wsi))
+                return post_route(wsi, srv, session);
             return 0; /* the response follows the complete body */
         }
         if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) == 0) {
@@ -343,6 +439,8 @@ int srv_api_callback(struct lws *wsi, enum lws_callback_reasons reason,
             session->too_large = 1;
             return 0;
         }
+        if (len == 0)
+            return 0;
         memcpy(session->request + session->request_len, in, len);
         session->request_len += len;
         session->request[session->request_len] = '\0';

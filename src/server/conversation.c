@@ -36,6 +36,27 @@ srv_frame_t *srv_frame_json(const json_t *value)
     return frame;
 }
 
+srv_frame_t *srv_frame_message(const char *body, long long seq)
+{
+    size_t len = strlen(body);
+    if (len < 2 || body[len - 1] != '}')
+        return NULL;
+    char tail[64];
+    int tail_len = snprintf(tail, sizeof tail,
+                            "%s\"type\":\"message\","
+                            "\"seq\":%lld}",
+                            len > 2 ? "," : "", seq);
+    srv_frame_t *frame =
+        malloc(sizeof *frame + LWS_PRE + len - 1 + (size_t)tail_len);
+    if (!frame)
+        return NULL;
+    frame->next = NULL;
+    frame->len = len - 1 + (size_t)tail_len;
+    memcpy(frame->buf + LWS_PRE, body, len - 1);
+    memcpy(frame->buf + LWS_PRE + len - 1, tail, (size_t)tail_len);
+    return frame;
+}
+
 void srv_queue_push(srv_queue_t *queue, srv_frame_t *frame)
 {
     frame->next = NULL;
@@ -129,9 +150,8 @@ int srv_transaction_begin(srv_t *srv)
     if (store_begin(srv->store))
         return -1;
     srv->transaction_started = srv_now_monotonic();
-    /* The loop commits after the pass that opened the transaction once
-     * commit_interval_ms has passed; this timer bounds the wait when no
-     * other event wakes the loop. */
+    /* The loop commits after the pass in which commit_interval_ms has
+     * passed. This timer bounds the wait when no other event wakes it. */
     lws_sul_schedule(srv->context, 0, &srv->commit_timer, commit_timer_fired,
                      (lws_usec_t)srv->cfg->commit_interval_ms * 1000);
     return 0;
@@ -255,6 +275,19 @@ int srv_flush(srv_t *srv)
     return rc;
 }
 
+srv_frame_t *srv_status_frame(const srv_conversation_t *c)
+{
+    json_t *status = json_pack("{s:s,s:s}", "type", "status", "state", c->mode);
+    const char *advisor =
+        json_string_value(json_object_get(c->state, "advisor"));
+
+    if (strcmp(c->mode, "advisor") == 0 && advisor && *advisor)
+        json_object_set_new(status, "advisor", json_string(advisor));
+    srv_frame_t *frame = srv_frame_json(status);
+    json_decref(status);
+    return frame;
+}
+
 /* Stores one outgoing message of the engine and queues it for sending. */
 static int add_message(srv_t *srv, srv_conversation_t *c, json_t *message,
                        long long now, double turn_started)
@@ -262,15 +295,21 @@ static int add_message(srv_t *srv, srv_conversation_t *c, json_t *message,
     long long seq;
     if (!json_is_string(json_object_get(message, "from")))
         json_object_set_new(message, "from", json_string("bot"));
-    if (store_message_append(srv->store, c->row, NULL, message, now, &seq,
-                             NULL))
+
+    /* One serialisation serves the stored body and the frame. */
+    char *body = json_dumps(message, JSON_COMPACT);
+    if (!body)
         return -1;
+    const char *from = json_string_value(json_object_get(message, "from"));
+    if (store_message_append_body(srv->store, c->row, NULL, from, body, now,
+                                  &seq, NULL)) {
+        free(body);
+        return -1;
+    }
     c->last_seq = seq;
-    json_t *frame = json_deep_copy(message);
-    json_object_set_new(frame, "type", json_string("message"));
-    json_object_set_new(frame, "seq", json_integer(seq));
-    srv_pending_add(srv, c, NULL, NULL, srv_frame_json(frame), turn_started);
-    json_decref(frame);
+    srv_pending_add(srv, c, NULL, NULL, srv_frame_message(body, seq),
+                    turn_started);
+    free(body);
     return 0;
 }
 
@@ -289,8 +328,8 @@ static int apply_effect(srv_t *srv, srv_conversation_t *c, const json_t *effect,
     }
 
     /* NOTE: escalate, callback and partner effects are kept in the effects
-     * table and handed to the console side; the advisor queue, callback
-     * requests and the partner outbox are its tables. */
+     * table and handed to srv_console_effect(). The advisor queue, the
+     * callback requests and the partner outbox are tables of the console. */
     if (store_effect_add(srv->store, c->row, effect, now))
         return -1;
     if (strcmp(type, "escalate") == 0) {
@@ -344,18 +383,18 @@ int srv_conversation_step(srv_t *srv, srv_conversation_t *c, eng_event_t *event,
     }
 
     const char *mode = eng_state_mode(out.state);
+    int mode_changed = 0;
     if (store_state_save(srv->store, c->row, out.state, mode, now))
         goto fail;
     if (strcmp(mode, c->mode) != 0) {
         snprintf(c->mode, sizeof c->mode, "%s", mode);
-        json_t *status =
-            json_pack("{s:s,s:s}", "type", "status", "state", c->mode);
-        srv_pending_add(srv, c, NULL, NULL, srv_frame_json(status), 0);
-        json_decref(status);
+        mode_changed = 1;
     }
     json_decref(c->state);
     c->state = out.state;
     out.state = NULL;
+    if (mode_changed)
+        srv_pending_add(srv, c, NULL, NULL, srv_status_frame(c), 0);
     eng_output_free(&out);
     return 0;
 

@@ -6,12 +6,14 @@
 #include <sys/stat.h>
 
 #include "common/log.h"
+#include "server/console.h"
 #include "server/server_internal.h"
 
 /* Per-request data of a dynamic response. */
 typedef struct {
     char *body;
     size_t len;
+    void *api; /* the console's data of a POST /login or /logout */
 } http_session_t;
 
 const size_t srv_http_session_size = sizeof(http_session_t);
@@ -176,16 +178,76 @@ static int serve_file(struct lws *wsi, srv_t *srv, http_session_t *session,
     return 0;
 }
 
+/* Hands a POST of /login or /logout to the console's /api handler, with
+ * per-request data of its own size: the route's per-session data is
+ * sized for sockets and smaller. */
+static int start_api_post(struct lws *wsi, http_session_t *session,
+                          const char *uri)
+{
+    session->api = calloc(1, srv_api_session_size);
+    if (!session->api)
+        return -1;
+    return srv_api_callback(wsi, LWS_CALLBACK_HTTP, session->api, (void *)uri,
+                            strlen(uri));
+}
+
+/* Serves the page of /login, /console or /editor, or redirects to the
+ * page the account may see. Returns 0 when `uri` is none of them, else 1
+ * with the callback's return value in `rc`. */
+static int console_page(struct lws *wsi, srv_t *srv, http_session_t *session,
+                        const char *uri, int *rc)
+{
+    unsigned char buffer[LWS_PRE + 512];
+    unsigned char *p = buffer + LWS_PRE;
+    unsigned char *end = buffer + sizeof buffer;
+    const char *redirect = NULL;
+    const char *file = srv_console_page(wsi, srv, uri, &redirect);
+
+    if (!file && !redirect)
+        return 0;
+    if (file) {
+        *rc = serve_file(wsi, srv, session, file);
+        return 1;
+    }
+    if (lws_http_redirect(wsi, HTTP_STATUS_SEE_OTHER,
+                          (const unsigned char *)redirect,
+                          (int)strlen(redirect), &p, end) < 0)
+        *rc = -1;
+    else
+        *rc = lws_http_transaction_completed(wsi) ? -1 : 0;
+    return 1;
+}
+
 int srv_http_callback(struct lws *wsi, enum lws_callback_reasons reason,
                       void *user, void *in, size_t len)
 {
     http_session_t *session = user;
     srv_t *srv = lws_context_user(lws_get_context(wsi));
 
+    if (session && session->api && reason != LWS_CALLBACK_HTTP) {
+        int rc = srv_api_callback(wsi, reason, session->api, in, len);
+        if (reason == LWS_CALLBACK_CLOSED_HTTP ||
+            reason == LWS_CALLBACK_HTTP_DROP_PROTOCOL) {
+            free(session->api);
+            session->api = NULL;
+        }
+        return rc;
+    }
+
     switch (reason) {
     case LWS_CALLBACK_HTTP: {
         const char *uri = in;
+        int rc;
+        /* A keep-alive connection may carry a POST before this request. */
+        if (session->api) {
+            srv_api_callback(wsi, LWS_CALLBACK_CLOSED_HTTP, session->api, NULL,
+                             0);
+            free(session->api);
+        }
         memset(session, 0, sizeof *session);
+        if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0 &&
+            (strcmp(uri, "/login") == 0 || strcmp(uri, "/logout") == 0))
+            return start_api_post(wsi, session, uri);
         if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) == 0 &&
             lws_hdr_total_length(wsi, WSI_TOKEN_HEAD_URI) == 0) {
             lws_return_http_status(wsi, HTTP_STATUS_METHOD_NOT_ALLOWED, NULL);
@@ -199,6 +261,8 @@ int srv_http_callback(struct lws *wsi, enum lws_callback_reasons reason,
                                   "text/plain; version=0.0.4", body)
                         : -1;
         }
+        if (console_page(wsi, srv, session, uri, &rc))
+            return rc;
         return serve_file(wsi, srv, session, uri);
     }
     case LWS_CALLBACK_HTTP_WRITEABLE: {

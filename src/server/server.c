@@ -53,41 +53,49 @@ void srv_set_console_data(srv_t *srv, void *data)
     srv->console = data;
 }
 
-/* Loads all content; on failure logs each error with file:line:column. */
-static eng_bundle_t *load_content(const cfg_t *cfg, const char *when)
+/* Loads all content; on failure logs each error with file:line:column and
+ * keeps the errors in `errs` (the caller frees them). */
+static eng_bundle_t *load_content(const cfg_t *cfg, const char *when,
+                                  content_errors_t *errs)
 {
-    content_errors_t errs = {0};
-    eng_bundle_t *bundle = eng_bundle_load(
-        cfg->intents_dir, cfg->lang_dir, cfg->kb_dir, cfg->dialogs_dir, &errs);
+    eng_bundle_t *bundle = eng_bundle_load(cfg->intents_dir, cfg->lang_dir,
+                                           cfg->kb_dir, cfg->dialogs_dir, errs);
     if (!bundle) {
         LOG_ERROR("server",
                   "%s: content failed to load with %zu error(s); "
                   "run 'stemdesk check' for the details",
-                  when, errs.count);
-        for (size_t i = 0; i < errs.count; i++)
-            LOG_ERROR("server", "%s:%d:%d: %s", errs.items[i].file,
-                      errs.items[i].line, errs.items[i].column,
-                      errs.items[i].message);
+                  when, errs->count);
+        for (size_t i = 0; i < errs->count; i++)
+            LOG_ERROR("server", "%s:%d:%d: %s", errs->items[i].file,
+                      errs->items[i].line, errs->items[i].column,
+                      errs->items[i].message);
     }
-    content_errors_free(&errs);
     return bundle;
 }
 
 /* Swaps in freshly loaded content between two events. The old bundle is
  * freed at once: the loop is single-threaded and no step is running. */
-static void reload(srv_t *srv)
+int srv_reload(srv_t *srv, content_errors_t *errs)
 {
-    eng_bundle_t *fresh = load_content(srv->cfg, "reload");
+    eng_bundle_t *fresh = load_content(srv->cfg, "reload", errs);
     if (!fresh) {
         srv->metrics.reload_failures++;
         LOG_WARN("server", "reload failed; the running content stays");
-        return;
+        return -1;
     }
     eng_bundle_t *old = srv->bundle;
     srv->bundle = fresh;
     eng_bundle_free(old);
     srv->metrics.reloads++;
     LOG_INFO("server", "content reloaded");
+    return 0;
+}
+
+static void reload(srv_t *srv)
+{
+    content_errors_t errs = {0};
+    srv_reload(srv, &errs);
+    content_errors_free(&errs);
 }
 
 static void purge(srv_t *srv)
@@ -219,7 +227,10 @@ static int start(srv_t *srv)
     }
     srv->web_root = strdup(root);
 
-    if (!(srv->bundle = load_content(cfg, "start")))
+    content_errors_t errs = {0};
+    srv->bundle = load_content(cfg, "start", &errs);
+    content_errors_free(&errs);
+    if (!srv->bundle)
         return -1;
     char err[512] = "";
     if (make_parent_folder(cfg->db_path))

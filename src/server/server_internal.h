@@ -118,6 +118,10 @@ double srv_now_monotonic(void);
 srv_frame_t *srv_frame_new(const char *data, size_t len);
 /* Allocates a frame holding `value` serialised; does not keep `value`. */
 srv_frame_t *srv_frame_json(const json_t *value);
+/* Allocates the "message" frame of a stored message from its compact
+ * JSON `body` (an object without "type" and "seq"): the same bytes as
+ * serialising the object with "type" and "seq" appended. */
+srv_frame_t *srv_frame_message(const char *body, long long seq);
 void srv_queue_push(srv_queue_t *queue, srv_frame_t *frame);
 srv_frame_t *srv_queue_pop(srv_queue_t *queue);
 void srv_queue_clear(srv_queue_t *queue);
@@ -128,6 +132,10 @@ void srv_queue_clear(srv_queue_t *queue);
 srv_conversation_t *srv_conversation_hold(srv_t *srv,
                                           store_conversation_t *loaded);
 void srv_conversation_release(srv_t *srv, srv_conversation_t *conversation);
+
+/* Allocates the visitor's `status` frame of a conversation: its mode and,
+ * in "advisor" mode, the display name of the advisor. */
+srv_frame_t *srv_status_frame(const srv_conversation_t *conversation);
 
 /* Applies one engine event to a held conversation inside the open
  * transaction (opened here when needed), queueing its messages for every
@@ -157,6 +165,12 @@ void srv_metrics_error(srv_t *srv, const char *code);
 void srv_metrics_latency(srv_t *srv, double seconds);
 /* Writes the Prometheus text format into a new string (caller frees). */
 char *srv_metrics_render(srv_t *srv);
+
+/* Loads the content again, as SIGHUP does, and swaps it in when every
+ * file is valid. On failure the running content stays, and `errs` holds
+ * each error with file, line and column (the caller frees it). Returns 0
+ * or -1. */
+int srv_reload(srv_t *srv, content_errors_t *errs);
 
 /* Returns 1 within the configured office hours at Unix time `now`. */
 int srv_office_open(const cfg_t *cfg, long long now);

@@ -287,9 +287,7 @@ static void start_conversation(srv_visitor_t *v)
     eng_event_t event = {.kind = ENG_EV_START};
     if (srv_conversation_step(srv, c, &event, 0))
         pending_error(v, "engine_error");
-    json_t *status = json_pack("{s:s,s:s}", "type", "status", "state", c->mode);
-    srv_pending_add(srv, c, v, NULL, srv_frame_json(status), 0);
-    json_decref(status);
+    srv_pending_add(srv, c, v, NULL, srv_status_frame(c), 0);
 }
 
 static int replay_message(const json_t *message, void *arg)
@@ -336,9 +334,7 @@ static void resume_conversation(srv_visitor_t *v, const char *token,
     json_decref(welcome);
     if (store_messages_after(srv->store, c->row, last_seq, replay_message, v))
         send_error(v, "storage_error", NULL);
-    json_t *status = json_pack("{s:s,s:s}", "type", "status", "state", c->mode);
-    srv_visitor_send(v, srv_frame_json(status));
-    json_decref(status);
+    srv_visitor_send(v, srv_status_frame(c));
 }
 
 static void handle_hello(srv_visitor_t *v, const json_t *frame)
@@ -400,10 +396,13 @@ static void handle_message(srv_visitor_t *v, const json_t *frame,
     long long seq = 0;
     int duplicate = 0;
     json_t *message = json_pack("{s:s,s:O}", "from", "visitor", "text", text);
-    if (srv_transaction_begin(srv) ||
-        store_message_append(srv->store, c->row, json_string_value(client_id),
-                             message, now, &seq, &duplicate)) {
-        json_decref(message);
+    char *body = message ? json_dumps(message, JSON_COMPACT) : NULL;
+    json_decref(message);
+    if (!body || srv_transaction_begin(srv) ||
+        store_message_append_body(srv->store, c->row,
+                                  json_string_value(client_id), "visitor", body,
+                                  now, &seq, &duplicate)) {
+        free(body);
         send_error(v, "storage_error", NULL);
         return;
     }
@@ -415,16 +414,14 @@ static void handle_message(srv_visitor_t *v, const json_t *frame,
                     duplicate ? 0 : received);
     json_decref(ack);
     if (duplicate) {
-        json_decref(message);
+        free(body);
         return;
     }
 
     c->last_seq = seq;
     srv->metrics.turns++;
-    json_object_set_new(message, "type", json_string("message"));
-    json_object_set_new(message, "seq", json_integer(seq));
-    srv_pending_add(srv, c, NULL, v, srv_frame_json(message), 0);
-    json_decref(message);
+    srv_pending_add(srv, c, NULL, v, srv_frame_message(body, seq), 0);
+    free(body);
 
     eng_event_t event = {.kind = ENG_EV_VISITOR_TEXT,
                          .text = json_string_value(text)};

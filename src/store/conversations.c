@@ -154,9 +154,10 @@ static int find_client_id(store_t *store, long long conversation,
     return -1;
 }
 
-int store_message_append(store_t *store, long long conversation,
-                         const char *client_id, const json_t *message,
-                         long long now, long long *seq, int *duplicate)
+int store_message_append_body(store_t *store, long long conversation,
+                              const char *client_id, const char *from,
+                              const char *body, long long now, long long *seq,
+                              int *duplicate)
 {
     static const char next_seq[] =
         "UPDATE conversations SET last_seq = last_seq + 1, updated_at = ? "
@@ -190,15 +191,9 @@ int store_message_append(store_t *store, long long conversation,
         return -1;
     }
 
-    char *body = json_dumps(message, JSON_COMPACT);
-    if (!body)
-        return -1;
-    const char *from = json_string_value(json_object_get(message, "from"));
     stmt = store_statement(store, insert);
-    if (!stmt) {
-        free(body);
+    if (!stmt)
         return -1;
-    }
     sqlite3_bind_int64(stmt, 1, conversation);
     sqlite3_bind_int64(stmt, 2, *seq);
     sqlite3_bind_text(stmt, 3, from ? from : "system", -1, SQLITE_STATIC);
@@ -208,7 +203,19 @@ int store_message_append(store_t *store, long long conversation,
     else
         sqlite3_bind_null(stmt, 5);
     sqlite3_bind_int64(stmt, 6, now);
-    rc = store_step_done(store, stmt, "storing a message");
+    return store_step_done(store, stmt, "storing a message");
+}
+
+int store_message_append(store_t *store, long long conversation,
+                         const char *client_id, const json_t *message,
+                         long long now, long long *seq, int *duplicate)
+{
+    char *body = json_dumps(message, JSON_COMPACT);
+    if (!body)
+        return -1;
+    const char *from = json_string_value(json_object_get(message, "from"));
+    int rc = store_message_append_body(store, conversation, client_id, from,
+                                       body, now, seq, duplicate);
     free(body);
     return rc;
 }

@@ -90,6 +90,14 @@ int store_message_append(store_t *store, long long conversation,
                          const char *client_id, const json_t *message,
                          long long now, long long *seq, int *duplicate);
 
+/* Same as store_message_append() for a message already serialised as
+ * compact JSON in `body` (without "seq"), sent by `from`. Lets a caller
+ * that also sends the message serialise it once. */
+int store_message_append_body(store_t *store, long long conversation,
+                              const char *client_id, const char *from,
+                              const char *body, long long now, long long *seq,
+                              int *duplicate);
+
 /* Calls `fn` for each message with seq > `after`, in seq order, with the
  * message object including "seq" (borrowed for the call). Stops and
  * returns -1 when `fn` returns nonzero. */

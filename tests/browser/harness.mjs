@@ -52,12 +52,21 @@ export function tempDir() {
     return fs.mkdtempSync(path.join(os.tmpdir(), 'stemdesk-browser-'));
 }
 
+// Office hours that cover the whole week, so that a test does not depend
+// on the time of day or the day of the week it runs at.
+export const ALWAYS_OPEN = JSON.stringify(Object.fromEntries(
+    ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']
+        .map((day) => [day, ['00:00', '24:00']])));
+
 // A running `stemdesk serve`. start() may be called again after kill() to
-// restart on the same port and database.
+// restart on the same port and database. `args` are added to the command
+// line; without --office-hours the desk is open the whole week.
 export class Desk {
-    constructor({ port, dbPath }) {
+    constructor({ port, dbPath, args = [] }) {
         this.port = port;
         this.dbPath = dbPath;
+        this.args = args.includes('--office-hours')
+            ? args : ['--office-hours', ALWAYS_OPEN, ...args];
         this.child = null;
         this.output = '';
         this.url = `http://127.0.0.1:${port}`;
@@ -72,6 +81,7 @@ export class Desk {
             '--intents-dir', path.join(repoRoot, 'intents'),
             '--kb-dir', path.join(repoRoot, 'kb'),
             '--lang-dir', path.join(repoRoot, 'lang'),
+            ...this.args,
         ];
         const child = spawn(stemdeskBinary(), args, {
             cwd: repoRoot,

@@ -2,7 +2,9 @@
 // Chromium: the visitor asks for a person, the advisor takes over, they
 // write to each other live, the advisor keeps an internal note, hands back
 // to the bot, takes over again and closes. The bot stays silent while the
-// advisor holds the conversation.
+// advisor holds the conversation. The visitor's status line shows the
+// advisor's name while the advisor holds it. The desk is open the whole
+// week (the Desk default), so the test passes at any time.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -10,7 +12,7 @@ import path from 'node:path';
 
 import {
     Desk, freePort, tempDir, launchBrowser, newPage, openWidget, sendText,
-    waitForReply, countReplies, screenshot, sleep,
+    waitForReply, countReplies, screenshot, sleep, sel,
 } from '../browser/harness.mjs';
 import { addUser, login, PASSWORD } from './accounts.mjs';
 
@@ -35,7 +37,8 @@ after(async () => {
 });
 
 async function loginConsole(page) {
-    await page.goto(desk.url + '/login.html');
+    await page.goto(desk.url + '/console');
+    await page.waitForURL(/\/login$/);
     await page.fill('#login-name', 'an');
     await page.fill('#login-password', 'wrong password!');
     await page.click('.cs-login-form button');
@@ -44,7 +47,7 @@ async function loginConsole(page) {
 
     await page.fill('#login-password', PASSWORD);
     await page.click('.cs-login-form button');
-    await page.waitForURL(/\/console\.html$/);
+    await page.waitForURL(/\/console$/);
     await page.waitForSelector('#presence:not([disabled])');
     assert.equal(await page.textContent('#advisor-name'), 'an');
 }
@@ -67,6 +70,8 @@ async function takeOver(visitor, console) {
     await visitor.waitForFunction(() => [...document.querySelectorAll(
         '.sdw-log .sdw-msg')].some((n) => /an neemt het gesprek over/
         .test(n.textContent)), null, { timeout: 10000 });
+    await visitor.waitForFunction((selector) => document.querySelector(
+        selector).textContent === 'an', sel.status, { timeout: 10000 });
 }
 
 test('advisor takes over, talks live, hands back and closes', async () => {
@@ -122,6 +127,9 @@ test('advisor takes over, talks live, hands back and closes', async () => {
     await consolePage.waitForSelector('#queue-empty:not([hidden])');
     await consolePage.waitForSelector(
         '#conversation-state >> text=Afgesloten');
+    await visitor.waitForFunction((selector) => document.querySelector(
+        selector).textContent === 'Gesprek afgesloten', sel.status,
+        { timeout: 10000 });
     await screenshot(consolePage, 'console-closed');
     await screenshot(visitor, 'console-visitor-closed');
 

@@ -1,0 +1,41 @@
+/* A cheap test that rules out a PCRE2 rule before it runs: the literal
+ * strings that every match of the pattern must start with, derived from
+ * the pattern when the model loads. Private to src/nlu/. */
+#ifndef STEMDESK_NLU_RULE_FILTER_H
+#define STEMDESK_NLU_RULE_FILTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RULE_FILTER_NEEDLES 64
+
+/* The start of a match, as a little-endian word of up to 8 bytes. */
+typedef struct {
+    uint64_t value;
+    uint64_t mask;
+} rule_needle_t;
+
+typedef struct {
+    int usable;     /* 0 when the pattern gave no strings: always run it */
+    int anchored;   /* the pattern starts with "^": matches start at 0 */
+    int skip_space; /* an anchored match may start after leading spaces */
+    size_t needle_count;
+    rule_needle_t needles[RULE_FILTER_NEEDLES];
+    /* Bit i of first[c] is set when needle i starts with byte c. */
+    uint64_t first[256];
+} rule_filter_t;
+
+/* Derives the filter of a pattern compiled with PCRE2_UTF and
+ * PCRE2_CASELESS. A pattern that uses syntax the derivation does not
+ * know (lookarounds, back references, inline options, non-ASCII
+ * literals) gets an unusable filter, so its rule always runs. */
+void rule_filter_build(const char *pattern, rule_filter_t *filter);
+
+/* Returns 0 when the pattern cannot match the folded text[0, len), and 1
+ * when it may. The text must be ASCII (see nlu_fold): outside ASCII,
+ * caseless matching relates other characters to ASCII letters (the
+ * Kelvin sign to "k"), so callers run the rule without asking. */
+int rule_filter_pass(const rule_filter_t *filter, const char *text,
+                     size_t len);
+
+#endif

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Checks `stemdesk user`: add with the password on standard input, list,
+# remove, and the errors for a duplicate name, an unknown role, a missing
+# role, an invalid name and an empty or short password. Usage:
+# test_user_cli.sh STEMDESK_BINARY
+set -u
+bin=$1
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+db=$dir/stemdesk.db
+password='correct horse battery staple'
+failures=0
+checks=0
+
+# expect EXIT_CODE PATTERN STDIN -- ARGS...: runs `stemdesk ARGS --db-path
+# DB` with STDIN on standard input and checks the exit code and output.
+expect() {
+    local code=$1 pattern=$2 input=$3
+    shift 4
+    local out got
+    out=$(printf '%s' "$input" | "$bin" "$@" --db-path "$db" 2>&1)
+    got=$?
+    checks=$((checks + 1))
+    if [ "$got" -ne "$code" ] || ! grep -q -- "$pattern" <<<"$out"; then
+        echo "FAIL: stemdesk $*: exit $got (expected $code and" \
+             "\"$pattern\"), output:"
+        echo "$out" | head -5
+        failures=$((failures + 1))
+    fi
+}
+
+# refute PATTERN -- ARGS...: the output of the command must not match.
+refute() {
+    local pattern=$1
+    shift 2
+    local out
+    out=$("$bin" "$@" --db-path "$db" 2>&1 </dev/null)
+    checks=$((checks + 1))
+    if grep -q -- "$pattern" <<<"$out"; then
+        echo "FAIL: stemdesk $*: output contains \"$pattern\":"
+        echo "$out" | head -5
+        failures=$((failures + 1))
+    fi
+}
+
+expect 0 "no accounts; add one with" "" -- user list
+expect 0 "added an (advisor)" "$password"$'\n' -- user add an --role advisor
+expect 0 "added ed (editor)" "$password"$'\n' -- user add ed --role editor
+expect 0 "added root (admin)" "$password" -- user add root --role admin
+expect 0 "an  *advisor" "" -- user list
+expect 0 "ed  *editor" "" -- user list
+expect 0 "root  *admin" "" -- user list
+refute "$password" -- user list
+
+expect 1 'an account named "an" exists; remove it first' "$password"$'\n' \
+    -- user add an --role editor
+expect 0 "an  *advisor" "" -- user list
+expect 2 'invalid or missing --role "boss"; use advisor, editor or admin' \
+    "$password"$'\n' -- user add bo --role boss
+expect 2 'invalid or missing --role ""; use advisor, editor or admin' \
+    "$password"$'\n' -- user add bo
+expect 1 "invalid password: use 10 to 1024 characters (got 0)" $'\n' \
+    -- user add bo --role advisor
+expect 1 "expected the password as one line on standard input" "" \
+    -- user add bo --role advisor
+expect 1 "invalid password: use 10 to 1024 characters (got 5)" $'short\n' \
+    -- user add bo --role advisor
+expect 2 'invalid account name "Bad Name"; use 1 to 64 characters' \
+    "$password"$'\n' -- user add "Bad Name" --role advisor
+refute "^bo " -- user list
+
+expect 0 "removed an" "" -- user remove an
+expect 1 'no account named "an"' "" -- user remove an
+refute "^an " -- user list
+expect 0 "ed  *editor" "" -- user list
+# A removed name can be used again.
+expect 0 "added an (editor)" "$password"$'\n' -- user add an --role editor
+
+if [ "$failures" -ne 0 ]; then
+    echo "$failures of $checks checks failed"
+    exit 1
+fi
+echo "all $checks user command checks passed"
