@@ -2,9 +2,9 @@
  * --bench-echo` on a temporary database, then measures, in one run:
  *
  *   - visitor turns over /chat (message sent to the first bot reply) at
- *     100 and 1,000 concurrent conversations, each next to the same load
- *     on the bare echo socket /bench-echo of the same server, as p50, p99,
- *     turns per second and server CPU time per turn, with the ratio
+ *     100 and 1,000 concurrent conversations. Each load also runs on the
+ *     bare echo socket /bench-echo of the same server, and both print
+ *     p50, p99, turns per second, server CPU time per turn and the ratio
  *     turn/echo. Two kinds of load run one after the other:
  *       closed loop: each socket sends its next turn as soon as the
  *         previous one is answered, which gives the saturation throughput;
@@ -563,11 +563,14 @@ static pid_t start_server(const char *binary, int port, const char *folder,
     return pid;
 }
 
-/* Waits until the server accepts an HTTP connection on its port. */
-static int wait_for_server(bench_t *b)
+/* Waits until the server accepts an HTTP connection on its port. Returns
+ * -2 at once when the server exits (it is reaped), -1 on a timeout. */
+static int wait_for_server(bench_t *b, pid_t server)
 {
     double deadline = now_seconds() + 60;
     while (now_seconds() < deadline) {
+        if (waitpid(server, NULL, WNOHANG) == server)
+            return -2;
         char command[128];
         snprintf(command, sizeof command,
                  "curl -sf -o /dev/null http://127.0.0.1:%d/healthz", b->port);
@@ -660,9 +663,14 @@ static void print_spread(const char *name, const series_t *s, figure_fn fn)
     double values[REPEAT_MAX];
     for (int i = 0; i < s->runs; i++)
         values[i] = fn(&s->turn[i], &s->echo[i]);
-    double median = quantile(values, (size_t)s->runs, 0.5);
-    printf("  %s %.3g (%.3g-%.3g)", name, median, values[0],
-           values[s->runs - 1]);
+    size_t n = (size_t)s->runs;
+    qsort(values, n, sizeof *values, compare);
+    double median =
+        n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+    /* Large counts print whole, small durations with 3 digits. */
+    const char *format =
+        median >= 100 ? "  %s %.0f (%.0f-%.0f)" : "  %s %.3g (%.3g-%.3g)";
+    printf(format, name, median, values[0], values[s->runs - 1]);
 }
 
 static void print_summary(const char *label, int count, const series_t *s)
@@ -785,6 +793,15 @@ static int run_pair(bench_t *b, pid_t server, load_kind_t kind, int count,
     return 0;
 }
 
+/* Removes the temporary folder of the server's database. */
+static void remove_folder(const char *folder)
+{
+    char command[128];
+    snprintf(command, sizeof command, "rm -rf %s", folder);
+    if (system(command) != 0)
+        fprintf(stderr, "bench: could not remove %s\n", folder);
+}
+
 static void print_header(const bench_t *b, const options_t *o,
                          unsigned long long file_limit)
 {
@@ -852,9 +869,15 @@ int main(int argc, char **argv)
     }
     pid_t server =
         start_server(o.binary, b.port, folder, o.commit_ms, o.synchronous);
-    if (wait_for_server(&b)) {
-        fprintf(stderr, "bench: the server did not start\n");
-        kill(server, SIGTERM);
+    int started = wait_for_server(&b, server);
+    if (started) {
+        fprintf(stderr, "bench: the server did not start; run it by hand "
+                        "from the repository root to see why\n");
+        if (started == -1) {
+            kill(server, SIGTERM);
+            waitpid(server, NULL, 0);
+        }
+        remove_folder(folder);
         return 1;
     }
 
@@ -900,9 +923,6 @@ int main(int argc, char **argv)
     kill(server, SIGTERM);
     int status;
     waitpid(server, &status, 0);
-    char command[128];
-    snprintf(command, sizeof command, "rm -rf %s", folder);
-    if (system(command) != 0)
-        fprintf(stderr, "bench: could not remove %s\n", folder);
+    remove_folder(folder);
     return rc;
 }
