@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake pkg-config clang-format
-          libwebsockets-dev libjansson-dev libsqlite3-dev libpcre2-dev
+          libwebsockets-dev libwebsockets-evlib-ev libev-dev
+          libjansson-dev libsqlite3-dev libpcre2-dev
           libcurl4-openssl-dev libstemmer-dev libsodium-dev libcmocka-dev
           sqlite3 curl)
 if [ "${1:-}" = "--with-tests" ]; then

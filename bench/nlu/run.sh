@@ -42,6 +42,8 @@ row("utterances per second", a.utterances_per_second,
 row("  intents only", a.classifier_per_second, b.utterances_per_second, 0);
 console.log("  entities only".padEnd(24) +
             a.entities_per_second.toFixed(0).padStart(12));
+console.log("  entities, data apart".padEnd(24) +
+            a.entities_apart_per_second.toFixed(0).padStart(12));
 const share = (1 / a.entities_per_second) /
               (1 / a.entities_per_second + 1 / a.classifier_per_second);
 console.log("entity share of a parse: " + (100 * share).toFixed(0) + "%");

@@ -62,14 +62,8 @@ const char *eng_slot_label(eng_turn_t *t, const char *slot, char *buffer,
         return NULL;
     json_t *def = json_object_get(t->script->slots, slot);
     const char *entity = json_string_value(json_object_get(def, "entity"));
-    if (entity && !strcmp(entity, "time")) {
-        const char *tpl =
-            json_string_value(json_object_get(t->script->texts, "time_value"));
-        const char *keys[] = {"number"};
-        const char *values[] = {value};
-        fill(buffer, size, tpl ? tpl : "{number}", keys, values, 1);
-        return buffer;
-    }
+    if (entity && !strcmp(entity, "time"))
+        return eng_time_label(t, atof(value), 0, buffer, size);
     size_t i;
     json_t *item;
     json_array_foreach(json_object_get(def, "values"), i, item)
@@ -79,6 +73,44 @@ const char *eng_slot_label(eng_turn_t *t, const char *slot, char *buffer,
             return json_string_value(json_object_get(item, "label"));
     }
     return value;
+}
+
+/* Writes hours the Dutch way, with a decimal comma: "4", "1,5". */
+static void format_hours(double hours, char *out, size_t size)
+{
+    long halves = (long)(hours * 2.0 + 0.5);
+    if (halves % 2)
+        snprintf(out, size, "%ld,5", halves / 2);
+    else
+        snprintf(out, size, "%ld", halves / 2);
+}
+
+const char *eng_time_label(eng_turn_t *t, double per_month, int estimate,
+                           char *buffer, size_t size)
+{
+    /* Under an hour a month reads better per year, in whole hours; up to
+     * 10 hours a month in halves, above that in whole hours. A rounded
+     * amount uses the time_value_about text. */
+    char number[32];
+    const char *key;
+    if (per_month < 1.0) {
+        double per_year = per_month * 12.0;
+        format_hours(per_year < 1.0 ? 1.0 : (double)(long)(per_year + 0.5),
+                     number, sizeof number);
+        key = "time_value_year";
+    } else {
+        double rounded = per_month < 10.0
+                             ? (double)(long)(per_month * 2.0 + 0.5) / 2.0
+                             : (double)(long)(per_month + 0.5);
+        format_hours(rounded, number, sizeof number);
+        int exact = rounded - per_month < 0.01 && per_month - rounded < 0.01;
+        key = estimate || !exact ? "time_value_about" : "time_value";
+    }
+    const char *tpl = json_string_value(json_object_get(t->script->texts, key));
+    const char *keys[] = {"number"};
+    const char *values[] = {number};
+    fill(buffer, size, tpl ? tpl : "{number}", keys, values, 1);
+    return buffer;
 }
 
 static void build_summary(eng_turn_t *t, char *out, size_t size)
@@ -99,10 +131,16 @@ static void build_summary(eng_turn_t *t, char *out, size_t size)
         const char *keys[] = {"label", "slot"};
         const char *values[] = {
             label, json_string_value(json_object_get(def, "label"))};
-        const char *tpl =
-            label ? json_string_value(json_object_get(def, "summary"))
-                  : json_string_value(
-                        json_object_get(t->script->texts, "summary_unknown"));
+        if (!label) {
+            /* An unknown slot shows summary_unknown as its value, in the
+             * slot's own summary line ("Doel: nog niet bepaald"). */
+            fill(buffer, sizeof buffer,
+                 or_empty(json_string_value(
+                     json_object_get(t->script->texts, "summary_unknown"))),
+                 keys, values, 2);
+            values[0] = buffer;
+        }
+        const char *tpl = json_string_value(json_object_get(def, "summary"));
         fill(line, sizeof line, tpl ? tpl : "", keys, values, 2);
         used += (size_t)snprintf(out + used, size - used, "%s- %s",
                                  used ? "\n" : "", line);
@@ -141,13 +179,15 @@ char *eng_expand(eng_turn_t *t, const char *template_text)
                 : NULL;
 
     const char *keys[] = {"summary", "entry",         "partner",
-                          "advisor", "changed_label", "changed_value"};
+                          "advisor", "changed_label", "changed_value",
+                          "noted"};
     const char *values[] = {summary,
                             entry_title(t, "entry"),
                             entry_title(t, "partner"),
                             eng_state_str(t->state, "advisor"),
                             changed_label,
-                            changed_value};
+                            changed_value,
+                            eng_state_str(t->state, "_noted")};
     fill(out, ENG_TEXT_MAX, template_text ? template_text : "", keys, values,
          sizeof keys / sizeof *keys);
     return out;
@@ -202,8 +242,86 @@ static json_t *hit_card(const kb_hit_t *hit)
                      "summary", hit->summary, "why", why);
 }
 
+/* Hours per month that an entry needs, or -1 when its effort gives none. */
+static double entry_hours(eng_turn_t *t, const char *id)
+{
+    json_t *hours =
+        json_object_get(json_object_get(kb_entry(t->content->kb, id), "effort"),
+                        "hours_per_year");
+    return json_is_number(hours) ? json_number_value(hours) / 12.0 : -1;
+}
+
+/* Puts the card_more_time reason ("vraagt meer tijd: ...") in front of a
+ * hit's reasons. */
+static void add_more_time_reason(eng_turn_t *t, kb_hit_t *hit, double per_month)
+{
+    char label[96], reason[KB_REASON_MAX];
+    eng_time_label(t, per_month, 1, label, sizeof label);
+    const char *keys[] = {"time"};
+    const char *values[] = {label};
+    fill(reason, sizeof reason,
+         or_empty(json_string_value(
+             json_object_get(t->script->texts, "card_more_time"))),
+         keys, values, 1);
+    size_t keep = hit->reason_count < KB_MAX_REASONS ? hit->reason_count
+                                                     : KB_MAX_REASONS - 1;
+    memmove(hit->reasons[1], hit->reasons[0], keep * KB_REASON_MAX);
+    snprintf(hit->reasons[0], KB_REASON_MAX, "%s", reason);
+    hit->reason_count = keep + 1;
+}
+
+/* Puts the hits within `budget` hours per month first (in kb order), then
+ * those of the best `max` that ask more time, least time first, each with
+ * a card_more_time reason in front, then the rest in kb order. The hits
+ * beyond `max` are there only to find entries that fit. Returns the
+ * count. */
+static size_t order_by_time(eng_turn_t *t, kb_hit_t *hits, size_t count,
+                            size_t max, double budget)
+{
+    if (budget <= 0 || count == 0)
+        return count;
+    kb_hit_t *sorted = calloc(count, sizeof *sorted);
+    double *hours = calloc(count, sizeof *hours);
+    if (!sorted || !hours) {
+        free(sorted);
+        free(hours);
+        return count;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < count; i++) {
+        hours[i] = entry_hours(t, hits[i].id);
+        if (hours[i] >= 0 && hours[i] <= budget + 1e-9)
+            sorted[n++] = hits[i];
+    }
+    size_t first_over = n;
+    for (size_t i = 0; i < count && i < max; i++) {
+        if (hours[i] < 0 || hours[i] <= budget + 1e-9)
+            continue;
+        /* Least time first; equal hours keep their kb order. */
+        size_t j = n++;
+        while (j > first_over && entry_hours(t, sorted[j - 1].id) > hours[i]) {
+            sorted[j] = sorted[j - 1];
+            j--;
+        }
+        sorted[j] = hits[i];
+    }
+    for (size_t i = 0; i < count; i++)
+        if (hours[i] < 0 || (i >= max && hours[i] > budget + 1e-9))
+            sorted[n++] = hits[i];
+    for (size_t i = first_over; i < n; i++) {
+        double per_month = entry_hours(t, sorted[i].id);
+        if (per_month > budget + 1e-9)
+            add_more_time_reason(t, &sorted[i], per_month);
+    }
+    memcpy(hits, sorted, n * sizeof *hits);
+    free(sorted);
+    free(hours);
+    return n;
+}
+
 /* Recommends initiatives for the slots: entries that match every known
- * facet first, then those that match the most (see kb_recommend). */
+ * facet first, then those that match the most (see kb_recommend), and
+ * within the time budget before those that ask more time. */
 static void search_initiatives(eng_turn_t *t, const json_t *action)
 {
     kb_filter_t filter = {.type = "initiative",
@@ -213,12 +331,18 @@ static void search_initiatives(eng_turn_t *t, const json_t *action)
                           .size = slot_value(t, "size"),
                           .goal = slot_value(t, "goal"),
                           .max_hours_per_month = slot_number(t, "time")};
+    /* Twice the cards are fetched so that entries within the time budget
+     * can move up past those that ask more time. */
     size_t max = (size_t)t->script->cards_max;
-    kb_hit_t *hits = calloc(max, sizeof *hits);
+    size_t window = filter.max_hours_per_month > 0 ? 2 * max : max;
+    kb_hit_t *hits = calloc(window, sizeof *hits);
     size_t count = 0;
     if (!hits || !t->content->kb ||
-        kb_recommend(t->content->kb, "", &filter, hits, max, &count) != 0)
+        kb_recommend(t->content->kb, "", &filter, hits, window, &count) != 0)
         count = 0;
+    count = order_by_time(t, hits, count, max, filter.max_hours_per_month);
+    if (count > max)
+        count = max;
 
     json_t *shown = json_object_get(t->state, "shown");
     if (count == 0) {
@@ -479,10 +603,13 @@ static void escalate(eng_turn_t *t, const json_t *action)
                                              : "none");
     json_object_set_new(t->state, "escalation",
                         json_pack("{s:s}", "reason", reason));
-    json_array_append_new(t->effects,
-                          json_pack("{s:s, s:s, s:s, s:o}", "type", "escalate",
-                                    "reason", reason, "detail", detail, "slots",
-                                    eng_slots_summary(t->state)));
+    /* "live" tells the caller whether an advisor can take over now; when
+     * not, the bot offers a callback and the live queue stays clean. */
+    int live = t->event->advisors_online > 0 && t->event->office_open;
+    json_array_append_new(
+        t->effects, json_pack("{s:s, s:s, s:s, s:o, s:b}", "type", "escalate",
+                              "reason", reason, "detail", detail, "slots",
+                              eng_slots_summary(t->state), "live", live));
 }
 
 static void collect_contact(eng_turn_t *t)

@@ -63,7 +63,8 @@ typedef struct {
     /* Side effects for the caller to perform (owned array), each an
      * object with a "type":
      *   {"type":"status","state":"bot|waiting|advisor|closed"}
-     *   {"type":"escalate","reason":CODE,"detail":TEXT,"slots":{..}}
+     *   {"type":"escalate","reason":CODE,"detail":TEXT,"slots":{..},
+     *    "live":BOOL} (live: an advisor can take over now)
      *   {"type":"callback","name":..,"email":..,"phone":..,"consent":true}
      *   {"type":"partner","partner":KB_ID,"reason":..,"slots":{..}}
      *   {"type":"unanswered","text":..} (a question the bot could not

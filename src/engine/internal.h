@@ -50,6 +50,10 @@ typedef struct {
     json_t *filled;        /* slot name -> true for slots set in this turn */
     char named[KB_ID_MAX]; /* kb entry named in the text, or "" */
     int steps;             /* node entries in this event */
+    char asked[64];        /* node that waited when the visitor's text came */
+    int resumed;           /* a digression returned to a waiting node */
+    int retried;           /* the asked node was asked again in this turn */
+    int unclear;           /* the text was not understood (unsure turn) */
 } eng_turn_t;
 
 /* Returns `s`, or "" for NULL. */
@@ -82,5 +86,10 @@ const char *eng_pick_variant(eng_turn_t *t, const json_t *prompt);
 /* A copy of the filled slots as {name: value} for effects. The caller
  * frees. */
 json_t *eng_slots_summary(const json_t *state);
+/* Writes an amount of hours per month as Dutch text ("2 uur per maand",
+ * "ongeveer 1,5 uur per maand", "ongeveer 4 uur per jaar") into `buffer`
+ * with the script's time_value texts. `estimate` always says "ongeveer". */
+const char *eng_time_label(eng_turn_t *t, double per_month, int estimate,
+                           char *buffer, size_t size);
 
 #endif

@@ -10,11 +10,14 @@
 
 /* Texts that the engine itself says; each must exist in some file. */
 static const char *const required_texts[] = {
-    "clarify",         "fallback",         "slot_changed",    "slot_unknown",
-    "advisor_joined",  "advisor_released", "advisor_waiting", "advisor_busy",
-    "closed",          "contact_invalid",  "results_intro",   "no_results",
-    "checklist_intro", "route_intro",      "no_entry",        "summary_unknown",
-    "time_value",      "route_step",
+    "clarify",         "fallback",       "slot_changed",
+    "slot_unknown",    "advisor_joined", "advisor_released",
+    "advisor_waiting", "advisor_busy",   "closed",
+    "contact_invalid", "results_intro",  "no_results",
+    "checklist_intro", "route_intro",    "no_entry",
+    "summary_unknown", "time_value",     "route_step",
+    "slot_skipped",    "slots_noted",    "time_value_about",
+    "time_value_year", "card_more_time",
 };
 
 static const char *const entity_kinds[] = {"region", "level",  "time",
@@ -133,6 +136,8 @@ static void load_policy(loader_t *ld, const content_file_t *file)
                                        "unsure_node",
                                        "callback_node",
                                        "no_consent_node",
+                                       "cancel_words",
+                                       "route_first_intents",
                                        "note",
                                        NULL};
     dlg_script_t *s = ld->script;
@@ -177,7 +182,7 @@ static void load_policy(loader_t *ld, const content_file_t *file)
 
     v = json_object_get(root, "tailored_advice_words");
     int words_ok = json_is_array(v);
-    size_t i;
+    size_t i, index;
     json_t *word;
     if (words_ok)
         json_array_foreach(v, i, word) if (!json_is_string(word)) words_ok = 0;
@@ -186,6 +191,19 @@ static void load_policy(loader_t *ld, const content_file_t *file)
                          "write an array of lower-case words, e.g. "
                          "[\"subsidie\"]",
                          "tailored_advice_words must be an array of strings");
+
+    const char *lists[] = {"cancel_words", "route_first_intents"};
+    for (i = 0; i < 2; i++) {
+        v = json_object_get(root, lists[i]);
+        int ok = !v || json_is_array(v);
+        json_array_foreach(v, index, word) if (!json_is_string(word)) ok = 0;
+        char ptr[64];
+        snprintf(ptr, sizeof ptr, "/%s", lists[i]);
+        if (!ok)
+            content_error_at(ld->errs, file, ptr,
+                             "write an array of strings, e.g. [\"stop\"]",
+                             "%s must be an array of strings", lists[i]);
+    }
 
     const char *node_keys[] = {"start_node", "orientation_node", "unsure_node",
                                "callback_node", "no_consent_node"};
@@ -400,14 +418,53 @@ static void check_action(loader_t *ld, const content_file_t *file,
                      "unknown action \"%s\"", name);
 }
 
+/* "answers": [{"text": ["weinig", ...], "value": "slot:time=2"}]. */
+static void check_answers(loader_t *ld, const content_file_t *file,
+                          const char *base, const json_t *answers)
+{
+    static const char *const keys[] = {"text", "value", NULL};
+    char ptr[360];
+    snprintf(ptr, sizeof ptr, "%s/answers", base);
+    if (!json_is_array(answers)) {
+        content_error_at(ld->errs, file, ptr,
+                         "write [{\"text\": [\"weinig\"], \"value\": "
+                         "\"slot:time=2\"}]",
+                         "answers must be an array");
+        return;
+    }
+    size_t i;
+    json_t *answer;
+    json_array_foreach(answers, i, answer)
+    {
+        char item[400];
+        snprintf(item, sizeof item, "%s/%zu", ptr, i);
+        json_t *text = json_object_get(answer, "text");
+        int ok = json_is_array(text) && json_array_size(text) > 0 &&
+                 json_is_string(json_object_get(answer, "value"));
+        size_t j;
+        json_t *phrase;
+        json_array_foreach(text, j, phrase) if (!json_is_string(phrase)) ok = 0;
+        if (!ok) {
+            content_error_at(ld->errs, file, item,
+                             "write {\"text\": [\"...\"], \"value\": "
+                             "\"slot:NAME=VALUE\"}",
+                             "an answer needs an array of texts and a "
+                             "string value");
+            continue;
+        }
+        check_keys(ld, file, item, answer, keys);
+    }
+}
+
 /* ---- one script file ---- */
 
 static void load_node(loader_t *ld, const content_file_t *file, size_t index,
                       const char *id, json_t *node)
 {
     static const char *const keys[] = {
-        "say",  "quick_replies", "slot", "capture", "actions", "on",
-        "next", "digression",    "wait", "note",    NULL};
+        "say",   "quick_replies", "slot",       "capture", "actions",
+        "on",    "next",          "digression", "wait",    "note",
+        "retry", "answers",       NULL};
     char base[160];
     snprintf(base, sizeof base, "/nodes/%s", id);
     if (!is_identifier(id))
@@ -438,10 +495,19 @@ static void load_node(loader_t *ld, const content_file_t *file, size_t index,
                          "write a string or an array of variants",
                          "say must be a non-empty string or array of strings");
     }
+    if ((v = json_object_get(node, "retry")) && !is_prompt(v)) {
+        snprintf(ptr, sizeof ptr, "%s/retry", base);
+        content_error_at(ld->errs, file, ptr,
+                         "write a string or an array of variants",
+                         "retry must be a non-empty string or array of "
+                         "strings");
+    }
     if ((v = json_object_get(node, "quick_replies"))) {
         snprintf(ptr, sizeof ptr, "%s/quick_replies", base);
         check_quick_replies(ld, file, ptr, v);
     }
+    if ((v = json_object_get(node, "answers")))
+        check_answers(ld, file, base, v);
     const char *strings[] = {"slot", "capture", "note"};
     for (size_t i = 0; i < 3; i++)
         if ((v = json_object_get(node, strings[i])) && !json_is_string(v)) {
@@ -801,6 +867,10 @@ static void check_node_refs(loader_t *ld, const char *id, const json_t *node)
         snprintf(ptr, sizeof ptr, "%s/quick_replies", base);
         check_quick_reply_refs(ld, file, ptr, v);
     }
+    if ((v = json_object_get(node, "answers")) && json_is_array(v)) {
+        snprintf(ptr, sizeof ptr, "%s/answers", base);
+        check_quick_reply_refs(ld, file, ptr, v);
+    }
     if ((v = json_object_get(node, "on")) && json_is_array(v)) {
         snprintf(ptr, sizeof ptr, "%s/on", base);
         check_goto_refs(ld, file, ptr, v);
@@ -865,6 +935,36 @@ static void check_node_refs(loader_t *ld, const char *id, const json_t *node)
         content_error_at(ld->errs, file, base,
                          "add quick_replies or \"on\" handlers",
                          "node \"%s\" waits but offers no way out", id);
+}
+
+/* Every value of the slot's facet in lang/facets.json needs a label in
+ * the slot's "values", or the summary would show its id. */
+static void check_slot_labels(loader_t *ld, const char *name,
+                              const json_t *slot)
+{
+    const char *entity = json_string_value(json_object_get(slot, "entity"));
+    const char *ids[64];
+    if (!ld->kb || !entity || !strcmp(entity, "time"))
+        return;
+    size_t n = kb_facet_values(ld->kb, entity, ids, 64);
+    for (size_t i = 0; i < n; i++) {
+        int found = 0;
+        size_t j;
+        json_t *item;
+        json_array_foreach(json_object_get(slot, "values"), j, item)
+        {
+            const char *value =
+                json_string_value(json_object_get(item, "value"));
+            if (value && !strcmp(value, ids[i]))
+                found = 1;
+        }
+        if (!found)
+            ITEM_ERROR(ld, "slots", name, "/values",
+                       "add {\"value\": \"...\", \"label\": \"...\"} "
+                       "with the label of lang/facets.json",
+                       "slot \"%s\" has no label for the %s value \"%s\"", name,
+                       entity, ids[i]);
+    }
 }
 
 /* Marks every node reachable from the start, the policy's nodes and the
@@ -960,6 +1060,7 @@ static void check_references(loader_t *ld, const content_file_t *policy)
     }
 
     json_object_foreach(s->nodes, key, v) check_node_refs(ld, key, v);
+    json_object_foreach(s->slots, key, v) check_slot_labels(ld, key, v);
 
     json_t *seen = json_object();
     for (size_t p = 0; p < 5; p++)

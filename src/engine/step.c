@@ -119,6 +119,138 @@ static void say_node_prompt(eng_turn_t *t, const json_t *node)
     free(text);
 }
 
+static int is_consent_node(const json_t *node)
+{
+    size_t i;
+    json_t *a;
+    json_array_foreach(json_object_get(node, "actions"), i, a)
+    {
+        const char *name = json_string_value(json_object_get(a, "do"));
+        if (name && !strcmp(name, "ask_consent"))
+            return 1;
+    }
+    return 0;
+}
+
+/* Says a text of the script that acknowledges an answer. Its variants are
+ * used in turn, counted per text key, and a text with one variant is left
+ * out when it was said in this turn or the one before. */
+static void say_acknowledgement(eng_turn_t *t, const char *key)
+{
+    json_t *prompt = json_object_get(t->script->texts, key);
+    size_t variants = json_is_array(prompt) ? json_array_size(prompt) : 1;
+    json_t *said = json_object_get(t->state, "acks");
+    if (!json_is_object(said)) {
+        said = json_object();
+        json_object_set_new(t->state, "acks", said);
+    }
+    json_t *last = json_object_get(said, key);
+    long long count = json_integer_value(json_object_get(last, "count"));
+    long long turn = state_int(t->state, "turn");
+    long long last_turn = json_integer_value(json_object_get(last, "turn"));
+    if (variants == 1 && count > 0 && turn - last_turn <= 1)
+        return;
+    const char *text = json_is_array(prompt)
+                           ? json_string_value(json_array_get(
+                                 prompt, (size_t)count % variants))
+                           : json_string_value(prompt);
+    char *expanded = eng_expand(t, text ? text : "");
+    eng_say(t, "bot", expanded ? expanded : "", NULL, NULL);
+    free(expanded);
+    json_object_set_new(said, key,
+                        json_pack("{s:I, s:I}", "count", (json_int_t)count + 1,
+                                  "turn", (json_int_t)turn));
+}
+
+/* Returns 1 when entering `node_id` asks the visitor's question again in
+ * this turn: a slot question whose slot is still missing, or the consent
+ * question. Resuming after a digression does not count. */
+static int is_repeat(eng_turn_t *t, const char *node_id, const json_t *node)
+{
+    if (t->event->kind != ENG_EV_VISITOR_TEXT || t->resumed || t->retried ||
+        strcmp(t->asked, node_id) != 0)
+        return 0;
+    const char *slot = json_string_value(json_object_get(node, "slot"));
+    if (slot)
+        return !json_object_get(json_object_get(t->state, "slots"), slot);
+    return is_consent_node(node);
+}
+
+/* Lists the labels of the slots filled in this turn other than `except`
+ * in the state's "_noted" ("doelgroep lager onderwijs, ..."), for the
+ * slots_noted text. Returns 1 when there are any. */
+static int note_filled(eng_turn_t *t, const char *except)
+{
+    char noted[512] = "";
+    size_t used = 0;
+    const char *name;
+    json_t *value;
+    json_object_foreach(t->filled, name, value)
+    {
+        char buffer[256];
+        const char *label = eng_slot_label(t, name, buffer, sizeof buffer);
+        const char *slot_label = json_string_value(
+            json_object_get(json_object_get(t->script->slots, name), "label"));
+        if (!label || (except && !strcmp(name, except)))
+            continue;
+        used += (size_t)snprintf(noted + used, sizeof noted - used, "%s%s %s",
+                                 used ? ", " : "", or_empty(slot_label), label);
+        if (used >= sizeof noted)
+            break;
+    }
+    if (!noted[0])
+        return 0;
+    json_object_set_new(t->state, "_noted", json_string(noted));
+    return 1;
+}
+
+/* Asks the visitor's question again: first with the node's "retry" prompt
+ * (a hint) and its quick replies, and after escalate_after_unsure failed
+ * answers not again. Then a slot is marked unknown and the node's next
+ * follows, and the consent question ends without consent. Returns the
+ * node to go to, or NULL when the question was asked. */
+static const char *ask_again(eng_turn_t *t, const json_t *node)
+{
+    const char *id = eng_state_str(t->state, "node");
+    json_t *retry = json_object_get(t->state, "retry");
+    const char *retry_node = json_string_value(json_object_get(retry, "node"));
+    long long count = retry_node && !strcmp(retry_node, id)
+                          ? json_integer_value(json_object_get(retry, "count"))
+                          : 0;
+    count++;
+    t->retried = 1;
+
+    if (count >= t->script->escalate_after_unsure) {
+        json_object_del(t->state, "retry");
+        const char *slot = json_string_value(json_object_get(node, "slot"));
+        if (!slot)
+            return t->script->no_consent_node;
+        json_object_set_new(json_object_get(t->state, "slots"), slot,
+                            json_pack("{s:b}", "unknown", 1));
+        say_acknowledgement(t, "slot_skipped");
+        json_t *next = json_object_get(node, "next");
+        return json_is_string(next) ? json_string_value(next)
+                                    : first_match(t, next);
+    }
+    json_object_set_new(
+        t->state, "retry",
+        json_pack("{s:s, s:I}", "node", id, "count", (json_int_t)count));
+    if (t->unclear)
+        eng_say_key(t, "fallback");
+    if (note_filled(t, json_string_value(json_object_get(node, "slot")))) {
+        eng_say_key(t, "slots_noted");
+        json_object_del(t->state, "_noted");
+    }
+    json_t *prompt = json_object_get(node, "retry");
+    if (!prompt)
+        prompt = json_object_get(node, "say");
+    char *text = eng_expand(t, eng_pick_variant(t, prompt));
+    json_t *qr = json_object_get(node, "quick_replies");
+    eng_say(t, "bot", text ? text : "", qr ? json_deep_copy(qr) : NULL, NULL);
+    free(text);
+    return NULL;
+}
+
 /* Pops the digression stack; returns the node to resume (borrowed from the
  * script) or NULL when the stack is empty. */
 static const char *pop_return(eng_turn_t *t)
@@ -142,6 +274,7 @@ void eng_enter(eng_turn_t *t, const char *node_id)
 {
     while (node_id && t->steps++ < ENG_MAX_TRANSITIONS) {
         if (!strcmp(node_id, "return")) {
+            t->resumed = 1;
             node_id = pop_return(t);
             if (!node_id) {
                 json_object_set_new(t->state, "node", json_null());
@@ -159,6 +292,7 @@ void eng_enter(eng_turn_t *t, const char *node_id)
             node_id = t->script->no_consent_node;
             continue;
         }
+        int repeat = is_repeat(t, node_id, node);
         json_object_set_new(t->state, "node", json_string(node_id));
         json_object_del(t->state, "offered");
 
@@ -175,7 +309,17 @@ void eng_enter(eng_turn_t *t, const char *node_id)
             node_id = jump;
             continue;
         }
-        say_node_prompt(t, node);
+        if (repeat) {
+            const char *moved = ask_again(t, node);
+            if (moved) {
+                node_id = moved;
+                continue;
+            }
+        } else {
+            if (json_object_get(node, "slot"))
+                json_object_del(t->state, "retry");
+            say_node_prompt(t, node);
+        }
         if (node_waits(node))
             return;
 
@@ -291,6 +435,39 @@ static void apply_entities(eng_turn_t *t, const char *text)
     }
 }
 
+/* Writes the folded words of `text` separated by one space. */
+static void normalize(const char *text, char *out, size_t size)
+{
+    enum { MAX_WORDS = 16 };
+    nlu_token_t tokens[MAX_WORDS];
+    size_t n = nlu_tokenize_array(text, strlen(text), tokens, MAX_WORDS);
+    size_t used = 0;
+    out[0] = '\0';
+    if (n > MAX_WORDS)
+        return; /* longer than any phrase it is compared with */
+    for (size_t i = 0; i < n && used < size; i++)
+        used += (size_t)snprintf(out + used, size - used, "%s%s", i ? " " : "",
+                                 tokens[i].folded);
+}
+
+/* Returns 1 when the whole text is one of the folded phrases in `list`. */
+static int is_phrase_of(const char *text, const json_t *list)
+{
+    char folded[256], phrase[256];
+    normalize(text, folded, sizeof folded);
+    if (!folded[0])
+        return 0;
+    size_t i;
+    json_t *item;
+    json_array_foreach(list, i, item)
+    {
+        normalize(or_empty(json_string_value(item)), phrase, sizeof phrase);
+        if (!strcmp(folded, phrase))
+            return 1;
+    }
+    return 0;
+}
+
 /* Quick-reply values: "intent:NAME", "slot:NAME=VALUE", "ask:NAME".
  * Typing a label that was offered counts as clicking it. Returns 1 when
  * the text was a command. */
@@ -307,6 +484,19 @@ static int apply_command(eng_turn_t *t, const char *text, const char **ask)
         nlu_fold(l ? l : "", strlen(l ? l : ""), label, sizeof label);
         if (!strcmp(label, folded)) {
             text = json_string_value(json_object_get(qr, "value"));
+            break;
+        }
+    }
+    /* Typed answers that count only at this question ("weinig" for the
+     * time), as listed in the node's "answers". */
+    json_t *answer;
+    json_array_foreach(
+        json_object_get(node_get(t, eng_state_str(t->state, "node")),
+                        "answers"),
+        i, answer)
+    {
+        if (is_phrase_of(text, json_object_get(answer, "text"))) {
+            text = json_string_value(json_object_get(answer, "value"));
             break;
         }
     }
@@ -489,7 +679,7 @@ static int answer_node(eng_turn_t *t, const json_t *node)
         if (!strcmp(t->intent, "dont_know")) {
             json_object_set_new(json_object_get(t->state, "slots"), slot,
                                 json_pack("{s:b}", "unknown", 1));
-            eng_say_key(t, "slot_unknown");
+            say_acknowledgement(t, "slot_unknown");
             if (!after)
                 after = first_match(t, next);
             go_to(t, after);
@@ -530,20 +720,40 @@ static int is_tailored(eng_turn_t *t, const char *text)
     return 0;
 }
 
+static int is_cancel(eng_turn_t *t, const char *text)
+{
+    return is_phrase_of(text,
+                        json_object_get(t->script->policy, "cancel_words"));
+}
+
+/* Returns 1 when the top intent is one of the policy's
+ * route_first_intents, which go to their route before the current node
+ * takes the answer ("... en ik wil iemand spreken"). */
+static int is_route_first(eng_turn_t *t)
+{
+    size_t i;
+    json_t *item;
+    json_array_foreach(
+        json_object_get(t->script->policy, "route_first_intents"), i, item)
+    {
+        if (!strcmp(or_empty(json_string_value(item)), t->intent))
+            return 1;
+    }
+    return 0;
+}
+
 static void visitor_text(eng_turn_t *t)
 {
     const char *text = t->event->text ? t->event->text : "";
     const json_t *node = node_get(t, eng_state_str(t->state, "node"));
+    snprintf(t->asked, sizeof t->asked, "%s",
+             or_empty(eng_state_str(t->state, "node")));
 
-    /* A name or contact detail is taken as typed, unless the visitor
-     * clearly withdraws. */
+    /* A name or contact detail is taken as typed: no intent or entity is
+     * read from it, and only a message that is one of the policy's
+     * cancel_words withdraws consent. */
     if (json_object_get(node, "capture")) {
-        if (t->content->nlu)
-            nlu_parse(t->content->nlu, text, &t->nlu);
-        const char *top = t->nlu.intent_count ? t->nlu.intents[0].name : "";
-        if ((!strcmp(top, "deny") || !strcmp(top, "goodbye")) &&
-            t->nlu.intents[0].score >= t->script->clarify_below &&
-            !strchr(text, '@')) {
+        if (is_cancel(t, text)) {
             json_object_del(t->state, "contact");
             json_object_set_new(t->state, "consent", json_false());
             go_to(t, t->script->no_consent_node);
@@ -555,6 +765,9 @@ static void visitor_text(eng_turn_t *t)
         return;
     }
 
+    /* The consent question takes yes or no: a name typed there fills no
+     * slot. */
+    int consent_node = is_consent_node(node);
     const char *ask = NULL;
     if (!apply_command(t, text, &ask)) {
         /* Without a model (small test fixtures) only commands count. */
@@ -564,8 +777,13 @@ static void visitor_text(eng_turn_t *t)
             t->intent = t->nlu.intents[0].name;
             t->score = t->nlu.intents[0].score;
         }
-        apply_entities(t, text);
-        if (t->content->kb &&
+        /* A question about something else fills no slot either: "btw op
+         * brood" is no sector. */
+        int off_topic = !strcmp(t->intent, "out_of_scope") &&
+                        t->score >= t->script->clarify_below;
+        if (!consent_node && !off_topic)
+            apply_entities(t, text);
+        if (consent_node || !t->content->kb ||
             !kb_find_named(t->content->kb, text, t->named, sizeof t->named))
             t->named[0] = '\0';
         if (t->named[0])
@@ -592,7 +810,8 @@ static void visitor_text(eng_turn_t *t)
     int corrected = json_array_size(t->changed) > 0;
     if (corrected)
         confirm_changes(t);
-    if (json_object_get(t->state, "_topic")) {
+    if (json_object_get(t->state, "_topic") ||
+        (t->score >= t->script->clarify_below && is_route_first(t))) {
         const char *target = first_match(t, t->script->routes);
         json_object_del(t->state, "_topic");
         if (target) {
@@ -604,6 +823,10 @@ static void visitor_text(eng_turn_t *t)
         json_object_set_new(t->state, "unsure", json_integer(0));
         return;
     }
+    if (consent_node) {
+        reprompt(t);
+        return;
+    }
     if (corrected) {
         json_object_set_new(t->state, "unsure", json_integer(0));
         if (node)
@@ -612,22 +835,31 @@ static void visitor_text(eng_turn_t *t)
             go_to(t, t->script->orientation_node);
         return;
     }
+    /* A question about a slot is asked again with a hint and then left
+     * open (see ask_again), without escalation; other doubts get the two
+     * likeliest intents to choose from. */
     if (!sure) {
+        if (json_object_get(node, "slot")) {
+            effect_unanswered(t);
+            t->unclear = 1;
+            reprompt(t);
+            return;
+        }
         if (count_unsure(t))
             return;
-        /* A question about a slot is asked again with its choices; other
-         * doubts get the two likeliest intents to choose from. */
-        if (json_object_get(node, "slot")) {
-            eng_say_key(t, "fallback");
-            reprompt(t);
-        } else
-            clarify(t);
+        clarify(t);
         return;
     }
     const char *target = first_match(t, t->script->routes);
     if (target) {
         json_object_set_new(t->state, "unsure", json_integer(0));
         go_to(t, target);
+        return;
+    }
+    if (json_object_get(node, "slot")) {
+        effect_unanswered(t);
+        t->unclear = 1;
+        reprompt(t);
         return;
     }
     if (count_unsure(t))

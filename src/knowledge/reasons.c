@@ -9,8 +9,10 @@
 
 /* Templates of the reasons that do not come from a facet. */
 #define TEMPLATE_WORDS "u zocht op: %s"
-#define TEMPLATE_HOURS_FIT "past binnen %s uur per maand (%s)"
+#define TEMPLATE_HOURS_FIT "vraagt %s, u hebt er %s"
 #define TEMPLATE_HOURS_ABOUT "ongeveer %s uur per maand"
+#define TEMPLATE_HOURS_YEAR "ongeveer %s uur per jaar"
+#define TEMPLATE_BUDGET_YEAR "ongeveer %s per jaar"
 #define TEXT_HOURS_UNDER_ONE "minder dan een uur per maand"
 #define TEXT_HOURS_UNKNOWN "de benodigde tijd is niet bekend"
 
@@ -82,16 +84,25 @@ static void add_hours(reasons_t *r, const kb_item_t *item, double max)
         add(r, RANK_HOURS_UNKNOWN, TEXT_HOURS_UNKNOWN);
         return;
     }
-    char limit[32], number[32], about[96], text[KB_REASON_MAX];
+    /* "vraagt ongeveer 2 uur per maand, u hebt er 4"; a budget under an
+     * hour a month is compared per year: "vraagt ongeveer 4 uur per jaar,
+     * u hebt er ongeveer 6 per jaar". */
+    char limit[64], number[32], about[96], text[KB_REASON_MAX];
     double per_month = item->hours_per_year / 12.0;
-    format_number(max, limit, sizeof limit);
-    if (per_month < 0.75) {
+    if (max < 1.0) {
+        format_number(max * 12.0, number, sizeof number);
+        snprintf(limit, sizeof limit, TEMPLATE_BUDGET_YEAR, number);
+        format_number(item->hours_per_year, number, sizeof number);
+        snprintf(about, sizeof about, TEMPLATE_HOURS_YEAR, number);
+    } else if (per_month < 0.75) {
+        format_number(max, limit, sizeof limit);
         snprintf(about, sizeof about, "%s", TEXT_HOURS_UNDER_ONE);
     } else {
+        format_number(max, limit, sizeof limit);
         format_number(per_month, number, sizeof number);
         snprintf(about, sizeof about, TEMPLATE_HOURS_ABOUT, number);
     }
-    snprintf(text, sizeof text, TEMPLATE_HOURS_FIT, limit, about);
+    snprintf(text, sizeof text, TEMPLATE_HOURS_FIT, about, limit);
     add(r, RANK_HOURS, text);
 }
 

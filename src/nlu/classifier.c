@@ -408,10 +408,24 @@ void nlu_classifier_probabilities(const nlu_classifier_t *classifier,
                                   const float *sums, double scale,
                                   double *probs)
 {
+    /* softmax() at the temperature, with one division per call instead
+     * of two per class. */
     size_t k = classifier->class_count;
+    double inverse = 1.0 / classifier->temperature;
+    double max = -HUGE_VAL;
+    for (size_t c = 0; c < k; c++) {
+        probs[c] = (classifier->bias[c] + sums[c] * scale) * inverse;
+        if (probs[c] > max)
+            max = probs[c];
+    }
+    double sum = 0;
+    for (size_t c = 0; c < k; c++) {
+        probs[c] = exp(probs[c] - max);
+        sum += probs[c];
+    }
+    double norm = 1.0 / sum;
     for (size_t c = 0; c < k; c++)
-        probs[c] = classifier->bias[c] + sums[c] * scale;
-    softmax(probs, k, classifier->temperature);
+        probs[c] *= norm;
 }
 
 void nlu_classifier_predict(const nlu_classifier_t *classifier,

@@ -122,6 +122,18 @@ double nlu_classifier_temperature(const nlu_classifier_t *classifier);
 void nlu_classify(const nlu_model_t *model, const char *text,
                   nlu_result_t *out);
 
+/* Parses as nlu_parse() does by the slow path, for tests: entities from
+ * `lang` (a separately loaded copy without stored results, or NULL for
+ * the model's own), every feature listed and scored one by one with
+ * nlu_classifier_predict(), and every rule run without its filter. The
+ * scores match nlu_parse() to about 1e-6, the difference of summing the
+ * same float weights in another order. */
+void nlu_parse_reference(const nlu_model_t *model, const nlu_lang_t *lang,
+                         const char *text, nlu_result_t *out);
+
+/* Returns the language data of the model, which the model owns. */
+const nlu_lang_t *nlu_model_lang(const nlu_model_t *model);
+
 /* Returns the top-1 accuracy of the cross-validation, 0 when it did not
  * run. */
 double nlu_classifier_cv_accuracy(const nlu_classifier_t *classifier);

@@ -149,6 +149,38 @@ static int features_add_hash(nlu_features_t *features, uint64_t hash,
     return 0;
 }
 
+/* sums[c] += value * row[c] for every class, four classes a step so that
+ * the compiler can use vector instructions at -O2. The order of the
+ * additions per class is the same as in a plain loop. */
+static void add_scaled(float *restrict sums, const float *restrict row,
+                       float value, size_t count)
+{
+    size_t c = 0;
+    for (; c + 4 <= count; c += 4) {
+        sums[c] += value * row[c];
+        sums[c + 1] += value * row[c + 1];
+        sums[c + 2] += value * row[c + 2];
+        sums[c + 3] += value * row[c + 3];
+    }
+    for (; c < count; c++)
+        sums[c] += value * row[c];
+}
+
+/* sums[c] += row[c] for every class, as add_scaled() does. */
+static void add_row(float *restrict sums, const float *restrict row,
+                    size_t count)
+{
+    size_t c = 0;
+    for (; c + 4 <= count; c += 4) {
+        sums[c] += row[c];
+        sums[c + 1] += row[c + 1];
+        sums[c + 2] += row[c + 2];
+        sums[c + 3] += row[c + 3];
+    }
+    for (; c < count; c++)
+        sums[c] += row[c];
+}
+
 /* Sends one feature to the sink. Returns 0, or -1 when out of memory. */
 static int sink_add(sink_t *sink, uint64_t hash, float value)
 {
@@ -157,8 +189,7 @@ static int sink_add(sink_t *sink, uint64_t hash, float value)
     sink->norm2 += (double)value * value;
     const float *row = nlu_classifier_row(sink->classifier, hash);
     if (row)
-        for (size_t c = 0; c < sink->class_count; c++)
-            sink->sums[c] += value * row[c];
+        add_scaled(sink->sums, row, value, sink->class_count);
     return 0;
 }
 
@@ -436,8 +467,7 @@ static void add_compiled(extract_state_t *state, const word_entry_t *entry)
     const float *vector =
         analyzer->vectors +
         (size_t)(entry - analyzer->entries) * analyzer->class_count;
-    for (size_t c = 0; c < analyzer->class_count; c++)
-        state->sink.sums[c] += vector[c];
+    add_row(state->sink.sums, vector, analyzer->class_count);
     state->sink.norm2 += entry->norm2;
 }
 
@@ -448,8 +478,7 @@ static void add_analysis(extract_state_t *state, const word_entry_t *entry)
     const float *vector =
         analyzer->analyses +
         (size_t)(entry - analyzer->entries) * analyzer->class_count;
-    for (size_t c = 0; c < analyzer->class_count; c++)
-        state->sink.sums[c] += vector[c];
+    add_row(state->sink.sums, vector, analyzer->class_count);
     state->sink.norm2 += entry->analysis_norm2;
 }
 

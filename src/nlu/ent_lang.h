@@ -98,6 +98,8 @@ typedef struct {
     uint32_t word;  /* correction into lang->words, or ENT_NO_ID */
     uint32_t place; /* correction into lang->places, or ENT_NO_ID */
     const ent_entry_t *compound; /* synonym among its compound parts */
+    int is_num;                  /* a number word, see ent_number_word() */
+    double num;
 } ent_memo_t;
 
 /* A range of numbers mapped to a facet id: postcodes, ages, staff. */

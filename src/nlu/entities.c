@@ -236,6 +236,14 @@ static void apply_alias(const nlu_lang_t *lang, char *norm, size_t size)
             snprintf(norm, size, "%s", lang->token_alias[i][1]);
 }
 
+/* Returns 1 and sets *value when a folded token that is not in the
+ * vocabulary is a number word ("vijfentwintig"). */
+static int number_word(const nlu_lang_t *lang, const char *norm, double *value)
+{
+    return ent_maybe_number_word(lang, norm) &&
+           ent_number_word(lang, norm, value);
+}
+
 /* Appends one token, reading its word id, flags and number value. When
  * the message outgrows the token array on the stack, moves the tokens to
  * the heap, once. */
@@ -271,15 +279,19 @@ static void push_tok(ext_t *x, size_t start, size_t end, const char *folded,
     t->is_digits = digits;
     t->is_num = 0;
     t->num = 0;
+    if (!digits && !(t->word_flags & (ENT_WORD_KNOWN | ENT_WORD_PLACE)))
+        t->memo = ent_memo_find(lang, t->norm, strlen(t->norm));
     if (t->is_digits) {
         t->num = strtod(t->norm, NULL);
         t->is_num = 1;
     } else if (t->id != ENT_NO_ID) {
         t->is_num = (t->word_flags & ENT_WORD_NUMBER) != 0;
         t->num = t->is_num ? lang->vocab[t->id].number : 0;
-    } else if (ent_maybe_number_word(lang, t->norm) &&
-               ent_number_word(lang, t->norm, &t->num)) {
-        t->is_num = 1;
+    } else if (t->memo) {
+        t->is_num = t->memo->is_num;
+        t->num = t->memo->num;
+    } else {
+        t->is_num = number_word(lang, t->norm, &t->num);
     }
     t->capital = is_upper_at(x->text, t->start);
     t->sentence_start = starts_sentence(x->text, t->start);
@@ -367,7 +379,6 @@ static void prepare(ext_t *x)
             t->place_done = 1;
             continue;
         }
-        t->memo = ent_memo_find(x->lang, t->norm, strlen(t->norm));
         t->word = t->memo ? t->memo->word
                           : correction(x->lang, x->lang->words, t->norm);
     }
@@ -1039,6 +1050,8 @@ int ent_lang_memoize(nlu_lang_t *lang, const nlu_lexicon_t *words)
         m->word = correction(lang, lang->words, word);
         m->place = correction(lang, lang->places, word);
         m->compound = compound_synonym(lang, word);
+        m->num = 0;
+        m->is_num = number_word(lang, word, &m->num);
     }
     return 0;
 }

@@ -428,20 +428,32 @@ const char *nlu_lexicon_word(const nlu_lexicon_t *lexicon, size_t index)
 
 /* Optimal string alignment distance (Levenshtein plus adjacent
  * transpositions) between a and b, or limit + 1 once it must exceed
- * `limit`. Both strings are at most DELETE_WORD_MAX bytes. */
+ * `limit`. Both strings are at most DELETE_WORD_MAX bytes. Only the band
+ * of cells with |i - j| <= limit is computed: a cell outside it is at
+ * least |i - j| away, so it never leads to a distance within the limit. */
 static int edit_distance(const char *a, size_t la, const char *b, size_t lb,
                          int limit)
 {
     enum { W = DELETE_WORD_MAX + 3 };
     int rows[3][W];
     int *prev2 = rows[0], *prev = rows[1], *cur = rows[2];
-    if ((la > lb ? la - lb : lb - la) > (size_t)limit)
-        return limit + 1;
-    for (size_t j = 0; j <= lb; j++)
-        prev[j] = (int)j;
+    int over = limit + 1;
+    size_t band = (size_t)limit;
+    if ((la > lb ? la - lb : lb - la) > band)
+        return over;
+    for (size_t j = 0; j <= lb; j++) {
+        prev[j] = j <= band ? (int)j : over;
+        prev2[j] = over;
+        cur[j] = over;
+    }
     for (size_t i = 1; i <= la; i++) {
-        int row_min = cur[0] = (int)i;
-        for (size_t j = 1; j <= lb; j++) {
+        size_t from = i > band ? i - band : 1;
+        size_t to = i + band < lb ? i + band : lb;
+        cur[0] = i <= band ? (int)i : over;
+        int row_min = cur[0];
+        if (from > 1)
+            cur[from - 1] = over;
+        for (size_t j = from; j <= to; j++) {
             int cost = a[i - 1] != b[j - 1];
             int d = prev[j - 1] + cost;
             if (prev[j] + 1 < d)
@@ -451,18 +463,22 @@ static int edit_distance(const char *a, size_t la, const char *b, size_t lb,
             if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
                 a[i - 2] == b[j - 1] && prev2[j - 2] + 1 < d)
                 d = prev2[j - 2] + 1;
+            if (d > over)
+                d = over;
             cur[j] = d;
             if (d < row_min)
                 row_min = d;
         }
+        if (to < lb)
+            cur[to + 1] = over;
         if (row_min > limit)
-            return limit + 1;
+            return over;
         int *t = prev2;
         prev2 = prev;
         prev = cur;
         cur = t;
     }
-    return prev[lb] > limit ? limit + 1 : prev[lb];
+    return prev[lb] > limit ? over : prev[lb];
 }
 
 typedef struct {

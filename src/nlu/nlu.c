@@ -315,10 +315,10 @@ static int rule_may_match(const rule_t *rule, const char *folded, size_t len,
  * when none matches. The PCRE2 match data is made only when a rule's
  * filter passes. */
 static long match_folded(const nlu_model_t *model, const char *folded,
-                         size_t len)
+                         size_t len, int filtered)
 {
-    int ascii = 1;
-    for (size_t i = 0; i < len; i++)
+    int ascii = filtered;
+    for (size_t i = 0; i < len && ascii; i++)
         if ((unsigned char)folded[i] >= 0x80)
             ascii = 0;
 
@@ -348,8 +348,10 @@ static long match_folded(const nlu_model_t *model, const char *folded,
     return best;
 }
 
-/* Returns the index of the best matching rule, or -1 when none matches. */
-static long match_rules(const nlu_model_t *model, const char *text, size_t len)
+/* Returns the index of the best matching rule, or -1 when none matches.
+ * With `filtered` 0 every rule runs, whatever its filter says. */
+static long match_rules(const nlu_model_t *model, const char *text, size_t len,
+                        int filtered)
 {
     if (model->rule_count == 0)
         return -1;
@@ -359,7 +361,7 @@ static long match_rules(const nlu_model_t *model, const char *text, size_t len)
         return -1;
     if (folded == stack_folded)
         nlu_fold(text, len, stack_folded, sizeof stack_folded);
-    long best = match_folded(model, folded, strlen(folded));
+    long best = match_folded(model, folded, strlen(folded), filtered);
     if (folded != stack_folded)
         free(folded);
     return best;
@@ -421,7 +423,7 @@ static void classify(const nlu_model_t *model, const char *text, size_t len,
                : nlu_analyzer_score(model->analyzer, text, len, out->entities,
                                     out->entity_count, probs);
     if (words > 0)
-        fill_intents(model, match_rules(model, text, len), probs, out);
+        fill_intents(model, match_rules(model, text, len, 1), probs, out);
     if (probs != stack_probs)
         free(probs);
 }
@@ -462,6 +464,34 @@ void nlu_parse(const nlu_model_t *model, const char *text, nlu_result_t *out)
                                            count, out->entities,
                                            NLU_MAX_ENTITIES);
     classify(model, text, len, tokens, count, out);
+}
+
+void nlu_parse_reference(const nlu_model_t *model, const nlu_lang_t *lang,
+                         const char *text, nlu_result_t *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!model || !text || !text[0])
+        return;
+    size_t len = strlen(text);
+    out->entity_count = nlu_extract_entities(lang ? lang : model->lang, text,
+                                             out->entities, NLU_MAX_ENTITIES);
+    nlu_features_t features = {0};
+    double *probs = malloc(model->intent_count * sizeof *probs);
+    int words = probs ? nlu_features_extract(model->analyzer, text, len,
+                                             out->entities, out->entity_count,
+                                             0, &features)
+                      : -1;
+    if (words > 0) {
+        nlu_classifier_predict(model->classifier, &features, probs);
+        fill_intents(model, match_rules(model, text, len, 0), probs, out);
+    }
+    nlu_features_free(&features);
+    free(probs);
+}
+
+const nlu_lang_t *nlu_model_lang(const nlu_model_t *model)
+{
+    return model->lang;
 }
 
 size_t nlu_intent_count(const nlu_model_t *model)

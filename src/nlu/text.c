@@ -43,11 +43,18 @@ static const char latin1_fold[64] = {
     'c', 'e', 'e', 'e', 'e', 'i', 'i', 'i', 'i', 'd', 'n', 'o', 'o',
     'o', 'o', 'o', 0,   'o', 'u', 'u', 'u', 'u', 'y', 't', 'y'};
 
+/* Lower-cases an ASCII byte as tolower() does in the C locale, without
+ * the function call. */
+static int ascii_lower(unsigned c)
+{
+    return c >= 'A' && c <= 'Z' ? (int)(c + ('a' - 'A')) : (int)c;
+}
+
 /* Returns the ASCII letter a code point folds to, or 0 to keep it. */
 static int fold_code_point(unsigned cp)
 {
     if (cp < 0x80)
-        return tolower((int)cp);
+        return ascii_lower(cp);
     if (cp >= 0xC0 && cp <= 0xFF)
         return latin1_fold[cp - 0xC0];
     if (cp == 0x2018 || cp == 0x2019 || cp == 0x00B4 || cp == 0x0060)
@@ -100,7 +107,7 @@ size_t nlu_fold(const char *text, size_t len, char *out, size_t size)
             /* ASCII folds to one byte: the shortcut of the steps below. */
             if (used + 1 >= size)
                 break;
-            out[used++] = (char)tolower(s[i++]);
+            out[used++] = (char)ascii_lower(s[i++]);
             continue;
         }
         unsigned cp;
@@ -132,7 +139,8 @@ static int is_word_code_point(unsigned cp)
  * character: an ASCII letter or digit. */
 static int is_ascii_word(unsigned char c)
 {
-    return c < 0x80 && isalnum(tolower(c));
+    unsigned lower = c | 0x20;
+    return (lower >= 'a' && lower <= 'z') || (c >= '0' && c <= '9');
 }
 
 /* Decodes the code point at s[i] and returns 1 when it is a word

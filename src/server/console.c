@@ -769,6 +769,10 @@ int srv_console_effect(srv_t *srv, const char *conversation,
         return 0;
     ensure_timer(console);
     if (strcmp(type, "escalate") == 0) {
+        /* Outside office hours or with nobody online the bot keeps the
+         * conversation and offers a callback, so it is not queued. */
+        if (json_is_false(json_object_get(effect, "live")))
+            return 0;
         int rc = store_queue_add(
             store, conversation,
             json_string_value(json_object_get(effect, "reason")),

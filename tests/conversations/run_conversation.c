@@ -96,6 +96,37 @@ static size_t count_cards(const json_t *messages, const char *title)
     return count;
 }
 
+/* Returns 1 when a reason ("why") of some card contains `part`. */
+static int any_card_reason(const json_t *messages, const char *part)
+{
+    size_t i, j, k;
+    json_t *m, *card, *why;
+    json_array_foreach(messages, i, m)
+        json_array_foreach(json_object_get(m, "cards"), j, card)
+            json_array_foreach(json_object_get(card, "why"), k, why)
+    {
+        const char *text = json_string_value(why);
+        if (text && contains(text, part))
+            return 1;
+    }
+    return 0;
+}
+
+/* The title of the first card of the turn, or NULL. */
+static const char *first_card_title(const json_t *messages)
+{
+    size_t i;
+    json_t *m;
+    json_array_foreach(messages, i, m)
+    {
+        json_t *cards = json_object_get(m, "cards");
+        if (json_array_size(cards) > 0)
+            return json_string_value(
+                json_object_get(json_array_get(cards, 0), "title"));
+    }
+    return NULL;
+}
+
 /* Returns 1 when some effect has every field of `spec` with equal value. */
 static int has_effect(const json_t *effects, const json_t *spec)
 {
@@ -151,6 +182,20 @@ static void check_turn(run_t *run, const json_t *expect,
     EACH_STRING(json_object_get(expect, "card"), title, {
         if (count_cards(messages, title) == 0)
             fail(run, "no card titled \"%s\"%s", title, "");
+    });
+    EACH_STRING(json_object_get(expect, "why_contains"), part, {
+        if (!any_card_reason(messages, part))
+            fail(run, "no card reason contains \"%s\"%s", part, "");
+    });
+    const char *first = first_card_title(messages);
+    EACH_STRING(json_object_get(expect, "first_card"), title, {
+        if (!first || !contains(first, title))
+            fail(run, "the first card is \"%s\", expected \"%s\"",
+                 first ? first : "(none)", title);
+    });
+    EACH_STRING(json_object_get(expect, "first_card_not"), title, {
+        if (first && contains(first, title))
+            fail(run, "the first card is \"%s\"%s", first, "");
     });
     if ((spec = json_object_get(expect, "cards_min"))) {
         size_t n = count_cards(messages, NULL);

@@ -180,7 +180,7 @@ static void dont_know_marks_unknown(void **ctx)
     say(f, &state, "Weet ik niet", &out); /* the label of a quick reply */
     json_t *goal = json_object_get(json_object_get(state, "slots"), "goal");
     assert_true(json_is_true(json_object_get(goal, "unknown")));
-    assert_non_null(strstr(last_text(&out), "doel: onbekend"));
+    assert_non_null(strstr(last_text(&out), "Doel: onbekend"));
     eng_output_free(&out);
     json_decref(state);
 }
@@ -328,6 +328,129 @@ static void callback_needs_consent(void **ctx)
     json_decref(state);
 }
 
+/* Returns the number of messages whose text is `text`. */
+static size_t count_text(const eng_output_t *out, const char *text)
+{
+    size_t n = 0, i;
+    json_t *m;
+    json_array_foreach(out->messages, i, m)
+    {
+        if (!strcmp(json_string_value(json_object_get(m, "text")), text))
+            n++;
+    }
+    return n;
+}
+
+static void slot_question_asked_twice_at_most(void **ctx)
+{
+    fixture_t *f = *ctx;
+    json_t *state = started(f);
+    eng_output_t out;
+    say(f, &state, "slot:region=limburg", &out);
+    assert_string_equal(last_text(&out), "Welk doel?");
+    eng_output_free(&out);
+
+    say(f, &state, "blabla", &out);
+    assert_int_equal(count_text(&out, "Dat begreep ik niet."), 1);
+    assert_string_equal(last_text(&out), "Kies een doel hieronder.");
+    assert_false(has_effect(&out, "escalate", NULL, NULL));
+    eng_output_free(&out);
+
+    say(f, &state, "nog eens blabla", &out);
+    assert_int_equal(count_text(&out, "Kies een doel hieronder."), 0);
+    assert_int_equal(count_text(&out, "Welk doel?"), 0);
+    assert_int_equal(count_text(&out, "Vraag overgeslagen."), 1);
+    assert_false(has_effect(&out, "escalate", NULL, NULL));
+    assert_true(json_is_true(json_object_get(
+        json_object_get(json_object_get(state, "slots"), "goal"), "unknown")));
+    assert_string_equal(json_string_value(json_object_get(state, "node")),
+                        "summary");
+    eng_output_free(&out);
+    json_decref(state);
+}
+
+static void node_answers_fill_slot(void **ctx)
+{
+    fixture_t *f = *ctx;
+    json_t *state = started(f);
+    eng_output_t out;
+    say(f, &state, "slot:region=limburg", &out);
+    eng_output_free(&out);
+    say(f, &state, "Iets met talent!", &out);
+    assert_string_equal(
+        json_string_value(json_object_get(
+            json_object_get(json_object_get(state, "slots"), "goal"), "value")),
+        "talent");
+    eng_output_free(&out);
+    json_decref(state);
+}
+
+static void acknowledgements_vary(void **ctx)
+{
+    fixture_t *f = *ctx;
+    json_t *state = started(f);
+    eng_output_t out;
+    say(f, &state, "slot:region=limburg", &out);
+    eng_output_free(&out);
+    say(f, &state, "intent:dont_know", &out);
+    assert_int_equal(count_text(&out, "Geen probleem."), 1);
+    eng_output_free(&out);
+    say(f, &state, "ask:goal", &out);
+    eng_output_free(&out);
+    say(f, &state, "intent:dont_know", &out);
+    assert_int_equal(count_text(&out, "Geen probleem."), 0);
+    assert_int_equal(count_text(&out, "Goed."), 1);
+    eng_output_free(&out);
+    json_decref(state);
+}
+
+static void consent_question_takes_yes_or_no(void **ctx)
+{
+    fixture_t *f = *ctx;
+    json_t *state = started(f);
+    eng_output_t out;
+    say(f, &state, "intent:ask_human", &out);
+    eng_output_free(&out);
+    say(f, &state, "intent:affirm", &out);
+    eng_output_free(&out);
+    say(f, &state, "slot:goal=talent", &out);
+    assert_string_equal(last_text(&out), "Ik heb uw toestemming nodig.");
+    assert_string_equal(json_string_value(json_object_get(state, "node")),
+                        "ask_consent");
+    eng_output_free(&out);
+    say(f, &state, "An Peeters", &out);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(out.messages, 0), "text")),
+                        "Ik bewaar niets.");
+    assert_false(json_is_true(json_object_get(state, "consent")));
+    eng_output_free(&out);
+    json_decref(state);
+}
+
+static void capture_stops_only_on_cancel_words(void **ctx)
+{
+    fixture_t *f = *ctx;
+    json_t *state = started(f);
+    eng_output_t out;
+    const char *lines[] = {"intent:ask_human", "intent:affirm",
+                           "intent:affirm"};
+    for (size_t i = 0; i < 3; i++) {
+        say(f, &state, lines[i], &out);
+        eng_output_free(&out);
+    }
+    say(f, &state, "intent:deny", &out); /* a name, however odd */
+    assert_string_equal(last_text(&out), "Uw e-mail of telefoon?");
+    eng_output_free(&out);
+    say(f, &state, "Laat maar.", &out);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(out.messages, 0), "text")),
+                        "Ik bewaar niets.");
+    assert_null(json_object_get(state, "contact"));
+    assert_false(has_effect(&out, "callback", NULL, NULL));
+    eng_output_free(&out);
+    json_decref(state);
+}
+
 static void unknown_version_starts_over(void **ctx)
 {
     fixture_t *f = *ctx;
@@ -397,6 +520,15 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(callback_needs_consent, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(slot_question_asked_twice_at_most,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(node_answers_fill_slot, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(acknowledgements_vary, setup, teardown),
+        cmocka_unit_test_setup_teardown(consent_question_takes_yes_or_no, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(capture_stops_only_on_cancel_words,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(unknown_version_starts_over, setup,
                                         teardown),
         cmocka_unit_test(load_reports_every_error),

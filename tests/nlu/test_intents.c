@@ -1,5 +1,6 @@
 /* nlu_load and nlu_parse on the real intents/ and lang/ folders, and the
  * validation of broken intent files. Runs from the repository root. */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -12,6 +13,7 @@
 #include <cmocka.h>
 
 #include "nlu/classifier.h"
+#include "nlu/entities.h"
 #include "nlu/nlu.h"
 
 static const char *const utterances[] = {
@@ -144,6 +146,115 @@ static void parse_invalid_utf8(void **state)
         nlu_parse(*state, texts[i], &result);
         assert_valid_result(*state, &result);
     }
+}
+
+/* The compiled path sums the same float weights as the feature list in
+ * another order; on the test file the largest difference is about 1e-6. */
+#define REFERENCE_TOLERANCE 5e-6
+
+/* Checks nlu_parse() against nlu_parse_reference() on one text: the same
+ * entities, the same rule decision and the same intents and scores. */
+static void check_against_reference(const nlu_model_t *model,
+                                    const nlu_lang_t *lang, const char *text)
+{
+    nlu_result_t fast, slow;
+    nlu_parse(model, text, &fast);
+    nlu_parse_reference(model, lang, text, &slow);
+    if (fast.intent_count != slow.intent_count ||
+        fast.entity_count != slow.entity_count)
+        fail_msg("counts differ for \"%s\"", text);
+    assert_int_equal(fast.rule_matched, slow.rule_matched);
+    for (size_t i = 0; i < fast.intent_count; i++) {
+        assert_float_equal(fast.intents[i].score, slow.intents[i].score,
+                           REFERENCE_TOLERANCE);
+        /* Scores that tie within the tolerance may swap places. */
+        double gap = i + 1 < slow.intent_count
+                         ? slow.intents[i].score - slow.intents[i + 1].score
+                         : 1.0;
+        if (gap > REFERENCE_TOLERANCE &&
+            (i == 0 || slow.intents[i - 1].score - slow.intents[i].score >
+                           REFERENCE_TOLERANCE))
+            assert_string_equal(fast.intents[i].name, slow.intents[i].name);
+    }
+    for (size_t i = 0; i < fast.entity_count; i++) {
+        const nlu_entity_t *a = &fast.entities[i], *b = &slow.entities[i];
+        assert_int_equal(a->kind, b->kind);
+        assert_string_equal(a->value, b->value);
+        assert_float_equal(a->number, b->number, 1e-9);
+        assert_int_equal(a->start, b->start);
+        assert_int_equal(a->end, b->end);
+    }
+}
+
+/* Writes `text` with the two letters in the middle of its longest word
+ * swapped, a typo that the lexicon may correct. */
+static void add_typo(const char *text, char *out, size_t size)
+{
+    snprintf(out, size, "%s", text);
+    size_t best = 0, best_len = 0, at = 0;
+    while (out[at]) {
+        size_t len = strcspn(out + at, " ,.?!");
+        if (len > best_len) {
+            best = at;
+            best_len = len;
+        }
+        at += len ? len : 1;
+    }
+    if (best_len >= 4) {
+        char *mid = out + best + best_len / 2;
+        char swap = mid[0];
+        mid[0] = mid[-1];
+        mid[-1] = swap;
+    }
+}
+
+/* Every line of the held-out file, and copies in capitals, with a typo
+ * and with unknown words appended, parse as the slow path does. The
+ * language data for the reference is loaded apart, without the results
+ * the model stores for its words. */
+static void parse_matches_reference(void **state)
+{
+    const nlu_model_t *model = *state;
+    content_errors_t errs = {0};
+    nlu_lang_t *lang = nlu_lang_load("lang", &errs);
+    content_errors_free(&errs);
+    assert_non_null(lang);
+    FILE *file = fopen("tests/nlu/intents-test.tsv", "r");
+    assert_non_null(file);
+
+    static const char *const extra[] = {
+        "",
+        "...",
+        "  ja hoor!",
+        "Ok, bedankt voor de info",
+        "café één ÉÉN naïef",
+        "\xe2\x84\xaalopt", /* the Kelvin sign, caselessly a "k" */
+        "technologiebedrijfsbezoekje xyzzy 12,5 uur per week in 3500",
+        "weet ik niet",
+    };
+    for (size_t i = 0; i < sizeof extra / sizeof *extra; i++)
+        check_against_reference(model, lang, extra[i]);
+
+    char line[2048], variant[2200];
+    size_t lines = 0;
+    while (fgets(line, sizeof line, file)) {
+        line[strcspn(line, "\t\r\n")] = '\0';
+        if (line[0] == '\0' || line[0] == '#')
+            continue;
+        check_against_reference(model, lang, line);
+        for (char *c = line; *c; c++)
+            *c = (char)toupper((unsigned char)*c);
+        check_against_reference(model, lang, line);
+        add_typo(line, variant, sizeof variant);
+        check_against_reference(model, lang, variant);
+        snprintf(variant, sizeof variant, "%s onderwijsbedrijfjes qwertyuiop",
+                 line);
+        check_against_reference(model, lang, variant);
+        lines++;
+    }
+    fclose(file);
+    nlu_lang_free(lang);
+    assert_true(lines > 200);
 }
 
 static void model_names_intents(void **state)
@@ -482,6 +593,7 @@ int main(void)
         cmocka_unit_test(parse_long_text),
         cmocka_unit_test(parse_invalid_utf8),
         cmocka_unit_test(model_names_intents),
+        cmocka_unit_test(parse_matches_reference),
     };
     const struct CMUnitTest load_tests[] = {
         cmocka_unit_test(load_twice),
