@@ -2,7 +2,7 @@
  * and how many utterances per second nlu_parse handles over a labelled
  * test file, with the accuracy on that file. It also times the two halves
  * of a parse apart: entity extraction alone (nlu_extract_entities on the
- * model's language data, which holds the results stored for the words of
+ * model's language data, which contains the results stored for the words of
  * the examples) and intent classification alone (nlu_classify, given the
  * entities found beforehand), and entity extraction on language data
  * loaded apart, as a program without a model gets it. Prints one JSON
@@ -65,7 +65,7 @@ typedef enum {
 
 /* Runs one part of the parse over every line of the file, again and again
  * until `budget` seconds are spent, and returns utterances per second.
- * `found` holds each line's nlu_parse result, whose entities the intent
+ * `found` contains each line's nlu_parse result, whose entities the intent
  * classification reuses and whose intents it rewrites. */
 static double rate(const nlu_model_t *model, const nlu_lang_t *lang,
                    const nlu_eval_t *eval, nlu_result_t *found,

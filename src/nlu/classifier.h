@@ -60,11 +60,11 @@ typedef struct nlu_classifier nlu_classifier_t;
 
 /* Stores, for every word the analyzer has learnt, the sum of the weight
  * rows of its own features (word, stem, compound parts, n-grams) and the
- * sum of their squared values, and the same sums over its stem and part
- * stems alone, so that nlu_analyzer_score() handles such a
- * word with one lookup. Keeps a pointer to `classifier`, which must
- * outlive the analyzer. Learning a new word afterwards drops the compiled
- * sums. Allocates the sums, which
+ * sum of their squared values. It stores the same sums over the stem and
+ * part stems alone, for typos corrected into the word. Then
+ * nlu_analyzer_score() handles such a word with one lookup. Keeps a
+ * pointer to `classifier`, which must outlive the analyzer. Learning a new
+ * word afterwards drops the compiled sums. Allocates the sums, which
  * nlu_analyzer_free() frees. Returns 0, or -1 when out of memory. */
 int nlu_analyzer_compile(nlu_analyzer_t *analyzer,
                          const nlu_classifier_t *classifier);
@@ -82,8 +82,8 @@ int nlu_analyzer_score(nlu_analyzer_t *analyzer, const char *text, size_t len,
  * for the text, already split into `tokens`. */
 int nlu_analyzer_score_tokens(nlu_analyzer_t *analyzer,
                               const nlu_token_t *tokens, size_t token_count,
-                              const nlu_entity_t *entities,
-                              size_t entity_count, double *probs);
+                              const nlu_entity_t *entities, size_t entity_count,
+                              double *probs);
 
 /* Trains a classifier on `count` feature lists with labels in
  * [0, class_count) and calibrates it with `folds`-fold cross-validation.
@@ -122,12 +122,12 @@ double nlu_classifier_temperature(const nlu_classifier_t *classifier);
 void nlu_classify(const nlu_model_t *model, const char *text,
                   nlu_result_t *out);
 
-/* Parses as nlu_parse() does by the slow path, for tests: entities from
- * `lang` (a separately loaded copy without stored results, or NULL for
- * the model's own), every feature listed and scored one by one with
- * nlu_classifier_predict(), and every rule run without its filter. The
- * scores match nlu_parse() to about 1e-6, the difference of summing the
- * same float weights in another order. */
+/* Parses as nlu_parse() does by the slow path, for tests. Entities come
+ * from `lang`, a copy loaded apart without stored results (NULL for the
+ * model's own). Every feature is listed and scored one by one with
+ * nlu_classifier_predict(), and every rule runs without its filter. The
+ * scores match nlu_parse() to about 1e-6, because the same float weights
+ * are summed in another order. */
 void nlu_parse_reference(const nlu_model_t *model, const nlu_lang_t *lang,
                          const char *text, nlu_result_t *out);
 

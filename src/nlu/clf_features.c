@@ -15,10 +15,10 @@
  *
  * The same code feeds two sinks. While the model loads, features are
  * appended to a list for training. When parsing, each feature is multiplied
- * with its weight row at once, and a word seen in the examples needs no
- * feature at all: nlu_analyzer_compile() stores, per word, the sum of the
- * weight rows of its w:, s: and g: features and the sum of their squared
- * values, so the word costs one table lookup plus one for its bigram. */
+ * with its weight row at once, and a word of the lexicon needs no feature
+ * at all. nlu_analyzer_compile() stores, per word, the sum of the weight
+ * rows of its w:, s: and g: features and the sum of their squared values,
+ * so the word costs one table lookup plus one for its bigram. */
 #include "nlu/classifier.h"
 
 #include <limits.h>
@@ -326,7 +326,7 @@ static const word_entry_t *analyzer_find(const nlu_analyzer_t *analyzer,
 }
 
 /* Stems a folded word into `out` (NLU_PART_MAX bytes): the stored stem
- * when the analyzer knows the word, else with the state's stemmer. */
+ * when the analyzer has the word, else with the state's stemmer. */
 static void stem_word(extract_state_t *state, const char *word, char *out)
 {
     const word_entry_t *known = analyzer_find(state->analyzer, word);
@@ -501,9 +501,8 @@ static int score_word(extract_state_t *state, const char *folded)
      * no entry either and is analysed as written, as lookup_word() does. */
     char corrected[NLU_PART_MAX];
     const char *analysed = folded;
-    if (analyzer->lexicon &&
-        nlu_lexicon_correct(analyzer->lexicon, folded, corrected,
-                            sizeof corrected)) {
+    if (analyzer->lexicon && nlu_lexicon_correct(analyzer->lexicon, folded,
+                                                 corrected, sizeof corrected)) {
         entry = analyzer_find(analyzer, corrected);
         analysed = corrected;
     }
@@ -571,8 +570,8 @@ static const char *length_bucket(size_t words)
 
 /* Emits the features that follow the words and returns the stemmer to
  * the pool. */
-static void extract_finish(extract_state_t *state,
-                           const nlu_entity_t *entities, size_t entity_count)
+static void extract_finish(extract_state_t *state, const nlu_entity_t *entities,
+                           size_t entity_count)
 {
     const char *bucket = length_bucket(state->word_count);
     if (!state->failed)
@@ -714,9 +713,9 @@ int nlu_analyzer_score(nlu_analyzer_t *analyzer, const char *text, size_t len,
 
 int nlu_analyzer_score_tokens(nlu_analyzer_t *analyzer,
                               const nlu_token_t *tokens, size_t token_count,
-                              const nlu_entity_t *entities,
-                              size_t entity_count, double *probs)
+                              const nlu_entity_t *entities, size_t entity_count,
+                              double *probs)
 {
-    return score(analyzer, NULL, 0, tokens, token_count, entities,
-                 entity_count, probs);
+    return score(analyzer, NULL, 0, tokens, token_count, entities, entity_count,
+                 probs);
 }

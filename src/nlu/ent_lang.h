@@ -236,9 +236,9 @@ const ent_memo_t *ent_memo_find(const nlu_lang_t *lang, const char *s,
 /* Does what nlu_extract_entities() does on text[0, len), given the
  * tokens nlu_tokenize() returns for it, so that a caller that needs the
  * tokens anyway tokenises once. */
-size_t ent_extract_tokens(const nlu_lang_t *lang, const char *text,
-                          size_t len, const nlu_token_t *tokens,
-                          size_t token_count, nlu_entity_t *out, size_t max);
+size_t ent_extract_tokens(const nlu_lang_t *lang, const char *text, size_t len,
+                          const nlu_token_t *tokens, size_t token_count,
+                          nlu_entity_t *out, size_t max);
 
 /* Parses one folded token as a Dutch number word ("vijfentwintig",
  * "tweehonderd", "twintigtal"). Returns 1 and sets *value, or 0. */

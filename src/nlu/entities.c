@@ -42,9 +42,9 @@ typedef struct {
     uint32_t word;  /* id of the correction into a known word, or ENT_NO_ID */
     uint32_t place; /* id of the correction into a place name token, or
                        ENT_NO_ID; looked up when first needed */
-    int place_done; /* 1 once place holds the correction */
+    int place_done; /* 1 once place is set */
     const ent_memo_t *memo; /* stored results for norm, or NULL */
-    int word_flags; /* ENT_WORD_* of norm, 0 when unknown */
+    int word_flags;         /* ENT_WORD_* of norm, 0 when unknown */
     int is_num;
     int is_digits;
     double num;
@@ -1024,9 +1024,9 @@ size_t nlu_extract_entities(const nlu_lang_t *lang, const char *text,
     return extract(lang, text, strlen(text), NULL, 0, out, max);
 }
 
-size_t ent_extract_tokens(const nlu_lang_t *lang, const char *text,
-                          size_t len, const nlu_token_t *tokens,
-                          size_t token_count, nlu_entity_t *out, size_t max)
+size_t ent_extract_tokens(const nlu_lang_t *lang, const char *text, size_t len,
+                          const nlu_token_t *tokens, size_t token_count,
+                          nlu_entity_t *out, size_t max)
 {
     if (!lang || !text || max == 0)
         return 0;

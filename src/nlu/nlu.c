@@ -25,7 +25,7 @@
 #define STACK_FOLD_MAX 1024
 
 /* Texts of up to this many tokens are tokenised once into a stack array
- * that entity extraction and the classifier share; longer ones are
+ * that entity extraction and the classifier share. Longer ones are
  * tokenised by each. */
 #define SHARED_TOKENS 64
 
@@ -333,8 +333,8 @@ static long match_folded(const nlu_model_t *model, const char *folded,
             !rule_may_match(rule, folded, len, ascii))
             continue;
         if (!match) {
-            context = pcre2_general_context_create(arena_malloc, arena_free,
-                                                   &arena);
+            context =
+                pcre2_general_context_create(arena_malloc, arena_free, &arena);
             match = context ? pcre2_match_data_create(1, context) : NULL;
             if (!match)
                 break;
@@ -349,7 +349,8 @@ static long match_folded(const nlu_model_t *model, const char *folded,
 }
 
 /* Returns the index of the best matching rule, or -1 when none matches.
- * With `filtered` 0 every rule runs, whatever its filter says. */
+ * With `filtered` 0 every rule runs, even when its filter rejects the
+ * text. */
 static long match_rules(const nlu_model_t *model, const char *text, size_t len,
                         int filtered)
 {
@@ -417,11 +418,11 @@ static void classify(const nlu_model_t *model, const char *text, size_t len,
     if (!probs)
         return;
     int words =
-        tokens ? nlu_analyzer_score_tokens(model->analyzer, tokens, token_count,
-                                           out->entities, out->entity_count,
-                                           probs)
-               : nlu_analyzer_score(model->analyzer, text, len, out->entities,
-                                    out->entity_count, probs);
+        tokens
+            ? nlu_analyzer_score_tokens(model->analyzer, tokens, token_count,
+                                        out->entities, out->entity_count, probs)
+            : nlu_analyzer_score(model->analyzer, text, len, out->entities,
+                                 out->entity_count, probs);
     if (words > 0)
         fill_intents(model, match_rules(model, text, len, 1), probs, out);
     if (probs != stack_probs)
@@ -444,7 +445,7 @@ void nlu_classify(const nlu_model_t *model, const char *text, nlu_result_t *out)
 }
 
 /* Tokenises once and hands the tokens to entity extraction and the
- * classifier; a text with more than SHARED_TOKENS tokens is tokenised by
+ * classifier. A text with more than SHARED_TOKENS tokens is tokenised by
  * each of them instead. */
 void nlu_parse(const nlu_model_t *model, const char *text, nlu_result_t *out)
 {
@@ -460,9 +461,8 @@ void nlu_parse(const nlu_model_t *model, const char *text, nlu_result_t *out)
         classify(model, text, len, NULL, 0, out);
         return;
     }
-    out->entity_count = ent_extract_tokens(model->lang, text, len, tokens,
-                                           count, out->entities,
-                                           NLU_MAX_ENTITIES);
+    out->entity_count = ent_extract_tokens(
+        model->lang, text, len, tokens, count, out->entities, NLU_MAX_ENTITIES);
     classify(model, text, len, tokens, count, out);
 }
 
@@ -477,10 +477,10 @@ void nlu_parse_reference(const nlu_model_t *model, const nlu_lang_t *lang,
                                              out->entities, NLU_MAX_ENTITIES);
     nlu_features_t features = {0};
     double *probs = malloc(model->intent_count * sizeof *probs);
-    int words = probs ? nlu_features_extract(model->analyzer, text, len,
-                                             out->entities, out->entity_count,
-                                             0, &features)
-                      : -1;
+    int words =
+        probs ? nlu_features_extract(model->analyzer, text, len, out->entities,
+                                     out->entity_count, 0, &features)
+              : -1;
     if (words > 0) {
         nlu_classifier_predict(model->classifier, &features, probs);
         fill_intents(model, match_rules(model, text, len, 0), probs, out);

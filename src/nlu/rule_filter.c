@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SET_MAX 64  /* strings in one set before it counts as unknown */
+#define SET_MAX 64    /* strings in one set before it counts as unknown */
 #define STRING_MAX 24 /* bytes kept of a string; prefixes are truncated */
 #define ANCHORED_BYTES 8
 #define UNANCHORED_BYTES 4
@@ -87,8 +87,7 @@ static int set_has_empty(const set_t *set)
 /* out = a b, every string of a followed by every string of b. When
  * `truncate` is set, longer results are cut to STRING_MAX, which keeps a
  * prefix set valid. Returns 0, or -1 when the result does not fit. */
-static int set_product(const set_t *a, const set_t *b, int truncate,
-                       set_t *out)
+static int set_product(const set_t *a, const set_t *b, int truncate, set_t *out)
 {
     out->known = 1;
     out->count = 0;
@@ -448,8 +447,7 @@ static uint64_t load_word(const char *s, size_t len)
 
 /* Stores the prefixes of `info` as needles, cut to the bytes a needle
  * compares. */
-static void add_needles(rule_filter_t *filter, const info_t *info,
-                        int anchored)
+static void add_needles(rule_filter_t *filter, const info_t *info, int anchored)
 {
     filter->anchored = anchored;
     filter->skip_space = info->skip_space;
@@ -506,8 +504,7 @@ static int needle_at(const rule_filter_t *filter, uint64_t candidates,
     return 0;
 }
 
-int rule_filter_pass(const rule_filter_t *filter, const char *text,
-                     size_t len)
+int rule_filter_pass(const rule_filter_t *filter, const char *text, size_t len)
 {
     if (!filter->usable)
         return 1;

@@ -35,7 +35,6 @@ void rule_filter_build(const char *pattern, rule_filter_t *filter);
  * when it may. The text must be ASCII (see nlu_fold): outside ASCII,
  * caseless matching relates other characters to ASCII letters (the
  * Kelvin sign to "k"), so callers run the rule without asking. */
-int rule_filter_pass(const rule_filter_t *filter, const char *text,
-                     size_t len);
+int rule_filter_pass(const rule_filter_t *filter, const char *text, size_t len);
 
 #endif
