@@ -583,9 +583,13 @@ int srv_visitor_callback(struct lws *wsi, enum lws_callback_reasons reason,
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
         srv = lws_context_user(lws_get_context(wsi));
         if (!origin_allowed(srv, wsi)) {
+            char origin[128] = "";
+            lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN);
             srv_metrics_error(srv, "origin_rejected");
-            LOG_WARN("server", "rejected a /chat upgrade from an Origin "
-                               "that is not allowed");
+            LOG_WARN("server",
+                     "rejected a /chat upgrade from Origin %s; add it to "
+                     "allowed_origins to accept it",
+                     origin);
             return 1;
         }
         return 0;
