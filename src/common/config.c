@@ -71,6 +71,9 @@ static const setting_t settings[] = {
      "deliveries tried before a partner request is shown as failed"},
     {"outbox_backoff_seconds", SET_INT, FIELD(outbox_backoff_seconds), 1, 86400,
      "first retry delay, doubled after each failure"},
+    {"event_loop", SET_STRING, FIELD(event_loop), 0, 0,
+     "\"poll\": the poll() loop of libwebsockets; \"epoll\": libev on "
+     "epoll, where a wake-up costs only the active sockets"},
 };
 
 #define SETTING_COUNT (sizeof settings / sizeof settings[0])
@@ -125,6 +128,9 @@ void cfg_defaults(cfg_t *cfg)
     cfg->partners = json_object();
     cfg->outbox_max_attempts = 8;
     cfg->outbox_backoff_seconds = 5;
+    /* NOTE: poll stays the default until the 0.7 to 1 s stalls seen once
+     * in an epoll benchmark run are explained (docs/benchmarks.md). */
+    cfg->event_loop = strdup("poll");
 }
 
 void cfg_free(cfg_t *cfg)

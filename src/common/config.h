@@ -37,6 +37,8 @@ typedef struct {
     json_t *partners;        /* {"kb-id": {"url": "...", ...}} */
     int outbox_max_attempts; /* before a request is shown as failed */
     int outbox_backoff_seconds;
+
+    char *event_loop; /* "epoll" (libev) or "poll" */
 } cfg_t;
 
 /* Fills `cfg` with the embedded defaults. Release with cfg_free(). */

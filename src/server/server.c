@@ -1,5 +1,8 @@
 /* The event loop: start, signals, reload of content, grouped commits,
- * daily purge, and a clean stop. */
+ * daily purge, and a clean stop. By default the loop is libev on epoll, so a
+ * wake-up costs the active sockets only. With event_loop "poll" it is the
+ * poll() loop of libwebsockets, which checks every open socket on each
+ * wake-up. */
 #include <errno.h>
 #include <limits.h>
 #include <malloc.h>
@@ -10,6 +13,8 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
+
+#include <ev.h>
 
 #include "common/log.h"
 #include "server/console.h"
@@ -253,9 +258,149 @@ static int start(srv_t *srv)
     return srv_console_start(srv);
 }
 
-static struct lws_context *listen_on(srv_t *srv, srv_routes_t *routes)
+/* The libev loop and the watchers the server adds to it.
+ *
+ * NOTE: the libev plugin of libwebsockets 4.1.6 re-arms its only timer with
+ * ev_timer_set() while that timer may still be active, so libev keeps the
+ * old deadline. A lws_sul scheduled sooner than the armed deadline (the
+ * commit timer after the 24-hour purge timer) then fires only at the next
+ * socket event or at the old deadline. The commit therefore has a libev
+ * timer of its own (`commit_wake`), and a one-second lws_sul (`heartbeat`)
+ * keeps every other lws_sul at most one second late. */
+typedef struct {
+    struct ev_loop *loop;
+    ev_signal signals[3];
+    ev_prepare pass_end;
+    ev_timer commit_wake;
+    lws_sorted_usec_list_t heartbeat;
+    srv_t *srv;
+} srv_evloop_t;
+
+/* Group the writes of one pass, or of commit_interval_ms, into one commit;
+ * the acks of that pass go out after it. */
+static void end_pass(srv_t *srv)
+{
+    double interval = srv->cfg->commit_interval_ms / 1000.0;
+    if (srv->transaction_started > 0 &&
+        srv_now_monotonic() - srv->transaction_started >= interval)
+        srv_flush(srv);
+}
+
+static void evloop_signal(struct ev_loop *loop, ev_signal *watcher, int revents)
+{
+    (void)revents;
+    srv_evloop_t *ev = watcher->data;
+    if (watcher->signum == SIGHUP) {
+        reload(ev->srv);
+        return;
+    }
+    stop_requested = 1;
+    ev_break(loop, EVBREAK_ALL);
+}
+
+/* Runs after the callbacks of one wake-up, before the loop waits again. */
+static void evloop_pass_end(struct ev_loop *loop, ev_prepare *watcher,
+                            int revents)
+{
+    (void)revents;
+    srv_evloop_t *ev = watcher->data;
+    srv_t *srv = ev->srv;
+    end_pass(srv);
+    if (srv->transaction_started <= 0)
+        return;
+    /* Wake up when the open transaction is due, whatever lws has armed. */
+    double due = srv->transaction_started +
+                 srv->cfg->commit_interval_ms / 1000.0 - srv_now_monotonic();
+    ev_timer_stop(loop, &ev->commit_wake);
+    ev_timer_set(&ev->commit_wake, due > 0 ? due : 0, 0);
+    ev_timer_start(loop, &ev->commit_wake);
+}
+
+/* Only wakes the loop: evloop_pass_end() commits before it waits again. */
+static void evloop_commit_wake(struct ev_loop *loop, ev_timer *watcher,
+                               int revents)
+{
+    (void)loop;
+    (void)watcher;
+    (void)revents;
+}
+
+static void evloop_heartbeat(lws_sorted_usec_list_t *sul)
+{
+    srv_evloop_t *ev = lws_container_of(sul, srv_evloop_t, heartbeat);
+    lws_sul_schedule(ev->srv->context, 0, &ev->heartbeat, evloop_heartbeat,
+                     LWS_US_PER_SEC);
+}
+
+/* Creates the libev loop on epoll, or on the best backend libev has.
+ * Returns 0, or -1 with the error logged. */
+static int evloop_open(srv_evloop_t *ev, srv_t *srv)
+{
+    static const int signals[3] = {SIGINT, SIGTERM, SIGHUP};
+    memset(ev, 0, sizeof *ev);
+    ev->srv = srv;
+    ev->loop = ev_loop_new(EVBACKEND_EPOLL);
+    if (!ev->loop)
+        ev->loop = ev_loop_new(EVFLAG_AUTO);
+    if (!ev->loop) {
+        LOG_ERROR("server", "cannot create the libev event loop; "
+                            "set event_loop to \"poll\"");
+        return -1;
+    }
+    for (int i = 0; i < 3; i++) {
+        ev_signal_init(&ev->signals[i], evloop_signal, signals[i]);
+        ev->signals[i].data = ev;
+        ev_signal_start(ev->loop, &ev->signals[i]);
+    }
+    ev_prepare_init(&ev->pass_end, evloop_pass_end);
+    ev->pass_end.data = ev;
+    ev_prepare_start(ev->loop, &ev->pass_end);
+    ev_timer_init(&ev->commit_wake, evloop_commit_wake, 0, 0);
+    signal(SIGPIPE, SIG_IGN);
+    return 0;
+}
+
+/* Stops the server's watchers; the signals go back to the flag handler
+ * so that a second signal during the stop does not kill the process. */
+static void evloop_stop_watchers(srv_evloop_t *ev)
+{
+    if (!ev->loop)
+        return;
+    for (int i = 0; i < 3; i++)
+        ev_signal_stop(ev->loop, &ev->signals[i]);
+    ev_prepare_stop(ev->loop, &ev->pass_end);
+    ev_timer_stop(ev->loop, &ev->commit_wake);
+    lws_sul_cancel(&ev->heartbeat);
+    install_signals();
+}
+
+/* Frees the loop; call after lws_context_destroy(). */
+static void evloop_close(srv_evloop_t *ev)
+{
+    if (!ev->loop)
+        return;
+    ev_loop_destroy(ev->loop);
+    ev->loop = NULL;
+}
+
+/* Reads event_loop: 1 for libev on epoll, 0 for poll(), -1 when unknown. */
+static int wants_epoll(const cfg_t *cfg)
+{
+    const char *name = cfg->event_loop ? cfg->event_loop : "epoll";
+    if (!strcmp(name, "epoll") || !strcmp(name, "libev"))
+        return 1;
+    if (!strcmp(name, "poll"))
+        return 0;
+    LOG_ERROR("server", "event_loop is \"%s\"; expected \"epoll\" or \"poll\"",
+              name);
+    return -1;
+}
+
+static struct lws_context *listen_on(srv_t *srv, srv_routes_t *routes,
+                                     struct ev_loop *loop)
 {
     struct lws_context_creation_info info;
+    void *foreign_loops[1] = {loop};
     memset(&info, 0, sizeof info);
     build_routes(routes, srv);
     info.port = srv->cfg->port;
@@ -266,6 +411,12 @@ static struct lws_context *listen_on(srv_t *srv, srv_routes_t *routes)
     info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
     info.timeout_secs = 20;
     info.vhost_name = "stemdesk";
+    if (loop) {
+        /* The server owns the loop, so that its watchers for signals and
+         * for the end of each pass run on it too. */
+        info.options |= LWS_SERVER_OPTION_LIBEV;
+        info.foreign_loops = foreign_loops;
+    }
     lws_set_log_level(getenv("SD_LWS_DEBUG") ? 0x7ff : LLL_ERR, NULL);
     return lws_create_context(&info);
 }
@@ -299,23 +450,36 @@ static void stop(srv_t *srv)
 
 int srv_run(const cfg_t *cfg, const srv_options_t *options)
 {
+    int epoll = wants_epoll(cfg);
+    if (epoll < 0)
+        return 1;
     srv_t *srv = calloc(1, sizeof *srv);
     if (!srv)
         return 1;
     srv->cfg = cfg;
     srv->bench_echo = options && options->bench_echo;
     srv_routes_t routes;
+    srv_evloop_t ev = {0};
     if (start(srv)) {
         stop(srv);
         return 1;
     }
-    install_signals();
-    if (!(srv->context = listen_on(srv, &routes))) {
+    if (epoll) {
+        if (evloop_open(&ev, srv)) {
+            stop(srv);
+            return 1;
+        }
+    } else {
+        install_signals();
+    }
+    if (!(srv->context = listen_on(srv, &routes, ev.loop))) {
         LOG_ERROR("server",
                   "cannot listen on %s port %d; is another "
                   "program using it?",
                   cfg->listen, cfg->port);
+        evloop_stop_watchers(&ev);
         stop(srv);
+        evloop_close(&ev);
         return 1;
     }
     lws_sul_schedule(srv->context, 0, &srv->purge_timer, purge_timer_fired,
@@ -324,23 +488,26 @@ int srv_run(const cfg_t *cfg, const srv_options_t *options)
             cfg->port);
     fflush(stderr);
 
-    double interval = cfg->commit_interval_ms / 1000.0;
-    while (!stop_requested) {
-        if (lws_service(srv->context, 0) < 0)
-            break;
-        if (reload_requested) {
-            reload_requested = 0;
-            reload(srv);
+    if (epoll) {
+        evloop_heartbeat(&ev.heartbeat);
+        ev_run(ev.loop, 0);
+        evloop_stop_watchers(&ev);
+    } else {
+        while (!stop_requested) {
+            if (lws_service(srv->context, 0) < 0)
+                break;
+            if (reload_requested) {
+                reload_requested = 0;
+                reload(srv);
+            }
+            end_pass(srv);
         }
-        /* Group the writes of one pass, or of commit_interval_ms, into one
-         * commit; the acks of that pass go out after it. */
-        if (srv->transaction_started > 0 &&
-            srv_now_monotonic() - srv->transaction_started >= interval)
-            srv_flush(srv);
     }
-    LOG_INFO("server", "stopping on %s",
-             stop_requested ? "a signal" : "a service error");
+    LOG_INFO("server", "stopping on %s (%s loop)",
+             stop_requested ? "a signal" : "a service error",
+             epoll ? "epoll" : "poll");
     stop(srv);
+    evloop_close(&ev);
     LOG_INFO("server", "stopped");
     return 0;
 }
