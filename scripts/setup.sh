@@ -30,7 +30,10 @@ if [ ${#missing[@]} -gt 0 ]; then
         --no-install-recommends "${missing[@]}"
 fi
 
-if [ "${1:-}" = "--with-tests" ] && [ ! -d node_modules/playwright-core ]; then
+# npm ci writes node_modules/.package-lock.json, so a lock file newer than
+# it means the packages changed since the last install.
+if [ "${1:-}" = "--with-tests" ] &&
+    [ package-lock.json -nt node_modules/.package-lock.json ]; then
     echo "setup: installing npm packages for the tests"
     npm ci --no-audit --no-fund
 fi

@@ -84,8 +84,9 @@
                 continue;
             list.append(el('dt', '', SLOTS[name] || name), el('dd', '', text));
         }
-        if (!list.children.length)
-            list.append(el('dd', 'cs-muted', 'Nog niets.'));
+        // A dl holds only dt/dd pairs, so "nothing yet" is a paragraph.
+        list.hidden = !list.children.length;
+        $('slots-empty').hidden = !list.hidden;
     }
 
     function renderQueue() {
