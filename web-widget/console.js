@@ -41,6 +41,9 @@
         open: null,     // conversation id shown in the middle
         openMode: null,
         retry: 1000,
+        labels: {},     // facet -> id -> Dutch label, from /api/facets
+        slots: null,    // slots shown in the side panel
+        callbacks: [],
     };
 
     function notice(text, isError) {
@@ -75,14 +78,29 @@
         return String(value ?? '');
     }
 
+    // The Dutch label of a slot value ("West-Vlaanderen" for
+    // "west-vlaanderen"), or the value itself when no label is known.
+    function slotText(name, value) {
+        const text = slotValue(value);
+        return state.labels[name]?.[text] ?? text;
+    }
+
+    function slotFacts(slots) {
+        return Object.entries(slots || {})
+            .filter(([, v]) => slotValue(v) && slotValue(v) !== 'unknown')
+            .map(([k, v]) => `${SLOTS[k] || k}: ${slotText(k, v)}`);
+    }
+
     function renderSlots(slots) {
+        state.slots = slots;
         const list = $('slots');
         list.replaceChildren();
         for (const [name, value] of Object.entries(slots || {})) {
             const text = slotValue(value);
             if (!text || text === 'unknown')
                 continue;
-            list.append(el('dt', '', SLOTS[name] || name), el('dd', '', text));
+            list.append(el('dt', '', SLOTS[name] || name),
+                        el('dd', '', slotText(name, value)));
         }
         // A dl holds only dt/dd pairs, so "nothing yet" is a paragraph.
         list.hidden = !list.children.length;
@@ -102,9 +120,7 @@
             li.append(el('p', 'cs-reason',
                          REASONS[item.reason] || item.reason));
             li.append(el('p', 'cs-waiting', waited(item.queued_at)));
-            const facts = Object.entries(item.slots || {})
-                .filter(([, v]) => slotValue(v) && slotValue(v) !== 'unknown')
-                .map(([k, v]) => `${SLOTS[k] || k}: ${slotValue(v)}`);
+            const facts = slotFacts(item.slots);
             if (facts.length)
                 li.append(el('p', 'cs-facts', facts.join(' · ')));
             if (item.state === 'taken') {
@@ -216,6 +232,7 @@
     }
 
     function renderCallbacks(items) {
+        state.callbacks = items;
         const list = $('callbacks');
         list.replaceChildren();
         $('callbacks-empty').hidden = items.length > 0;
@@ -224,9 +241,7 @@
             li.dataset.id = String(item.id);
             const who = [item.name, item.email, item.phone].filter(Boolean);
             li.append(el('p', 'cs-callback-contact', who.join(' · ')));
-            const facts = Object.entries(item.slots || {})
-                .filter(([, v]) => slotValue(v) && slotValue(v) !== 'unknown')
-                .map(([k, v]) => `${SLOTS[k] || k}: ${slotValue(v)}`);
+            const facts = slotFacts(item.slots);
             if (facts.length)
                 li.append(el('p', 'cs-facts', facts.join(' · ')));
             const done = el('button', 'cs-button', 'Afgehandeld');
@@ -409,6 +424,23 @@
         }).catch(() => null);
         location.assign('/login');
     });
+    // Loads the facet labels once; what is already shown is drawn again
+    // with them. Without labels the console shows the ids.
+    async function loadLabels() {
+        const res = await fetch('/api/facets', {
+            credentials: 'same-origin',
+        }).catch(() => null);
+        if (!res || !res.ok)
+            return;
+        state.labels = await res.json().catch(() => ({}));
+        renderQueue();
+        if (state.callbacks.length)
+            renderCallbacks(state.callbacks);
+        if (state.slots)
+            renderSlots(state.slots);
+    }
+
     setInterval(renderQueue, 15000);
+    loadLabels();
     connect();
 })();

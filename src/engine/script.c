@@ -464,7 +464,7 @@ static void load_node(loader_t *ld, const content_file_t *file, size_t index,
     static const char *const keys[] = {
         "say",   "quick_replies", "slot",       "capture", "actions",
         "on",    "next",          "digression", "wait",    "note",
-        "retry", "answers",       NULL};
+        "retry", "answers",       "number_as",  NULL};
     char base[160];
     snprintf(base, sizeof base, "/nodes/%s", id);
     if (!is_identifier(id))
@@ -852,6 +852,86 @@ static int node_waits(const json_t *node)
            json_is_true(json_object_get(node, "wait"));
 }
 
+/* Returns 1 when `value` is one of the "values" of slot `name`, or when
+ * that slot lists no values. */
+static int is_slot_value(loader_t *ld, const char *name, const char *value)
+{
+    json_t *values =
+        json_object_get(json_object_get(ld->script->slots, name), "values");
+    if (!values)
+        return 1;
+    size_t i;
+    json_t *item;
+    json_array_foreach(values, i, item)
+    {
+        const char *v = json_string_value(json_object_get(item, "value"));
+        if (v && !strcmp(v, value))
+            return 1;
+    }
+    return 0;
+}
+
+/* "number_as": [{"below": 50, "value": "klein"}, ..., {"value": "groot"}]
+ * at a node with a slot: each "below" is greater than the one before, only
+ * the last range may leave it out, and each value belongs to the slot. */
+static void check_number_as(loader_t *ld, const content_file_t *file,
+                            const char *base, const json_t *node)
+{
+    static const char *const keys[] = {"below", "value", NULL};
+    const json_t *ranges = json_object_get(node, "number_as");
+    const char *slot = json_string_value(json_object_get(node, "slot"));
+    char ptr[360];
+    snprintf(ptr, sizeof ptr, "%s/number_as", base);
+    if (!json_is_array(ranges) || json_array_size(ranges) == 0) {
+        content_error_at(ld->errs, file, ptr,
+                         "write [{\"below\": 50, \"value\": \"klein\"}, "
+                         "{\"value\": \"groot\"}]",
+                         "number_as must be a non-empty array");
+        return;
+    }
+    if (!slot) {
+        content_error_at(ld->errs, file, ptr, "add \"slot\": \"name\"",
+                         "number_as needs a node with a slot");
+        return;
+    }
+    size_t i, last = json_array_size(ranges) - 1;
+    json_t *range;
+    double previous = 0;
+    json_array_foreach(ranges, i, range)
+    {
+        char item[400];
+        snprintf(item, sizeof item, "%s/%zu", ptr, i);
+        const char *value = json_string_value(json_object_get(range, "value"));
+        json_t *below = json_object_get(range, "below");
+        if (!json_is_object(range) || !value) {
+            content_error_at(ld->errs, file, item,
+                             "write {\"below\": 50, \"value\": \"klein\"}",
+                             "a range needs a string value");
+            continue;
+        }
+        check_keys(ld, file, item, range, keys);
+        if (!is_slot_value(ld, slot, value))
+            content_error_at(ld->errs, file, item,
+                             "use a value listed under the slot's \"values\"",
+                             "unknown value \"%s\" of slot %s", value, slot);
+        if (!below && i == last)
+            continue;
+        if (!json_is_number(below)) {
+            content_error_at(ld->errs, file, item,
+                             "write \"below\": 50, or leave it out only in "
+                             "the last range",
+                             "below must be a number");
+            continue;
+        }
+        if (i > 0 && json_number_value(below) <= previous)
+            content_error_at(ld->errs, file, item,
+                             "list the ranges from low to high",
+                             "below %g is not greater than %g",
+                             json_number_value(below), previous);
+        previous = json_number_value(below);
+    }
+}
+
 static void check_node_refs(loader_t *ld, const char *id, const json_t *node)
 {
     const content_file_t *file = origin_file(ld, "nodes", id);
@@ -871,6 +951,8 @@ static void check_node_refs(loader_t *ld, const char *id, const json_t *node)
         snprintf(ptr, sizeof ptr, "%s/answers", base);
         check_quick_reply_refs(ld, file, ptr, v);
     }
+    if (json_object_get(node, "number_as"))
+        check_number_as(ld, file, base, node);
     if ((v = json_object_get(node, "on")) && json_is_array(v)) {
         snprintf(ptr, sizeof ptr, "%s/on", base);
         check_goto_refs(ld, file, ptr, v);

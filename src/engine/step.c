@@ -407,6 +407,19 @@ static void set_slot(eng_turn_t *t, const char *slot, const char *value,
     t->filled_any = 1;
 }
 
+/* Copies the words of `text` that entity `e` came from into `out`, or ""
+ * when they do not fit. */
+static void entity_text(const char *text, const nlu_entity_t *e, char *out,
+                        size_t size)
+{
+    size_t len = e->end > e->start ? e->end - e->start : 0;
+    out[0] = '\0';
+    if (e->end <= strlen(text) && len < size) {
+        memcpy(out, text + e->start, len);
+        out[len] = '\0';
+    }
+}
+
 static void apply_entities(eng_turn_t *t, const char *text)
 {
     int seen[NLU_ENT_KIND_COUNT] = {0};
@@ -418,12 +431,8 @@ static void apply_entities(eng_turn_t *t, const char *text)
         const char *slot = slot_for_kind(t, kind);
         if (!slot)
             continue;
-        char source[160] = "";
-        size_t len = e->end > e->start ? e->end - e->start : 0;
-        if (e->end <= strlen(text) && len < sizeof source) {
-            memcpy(source, text + e->start, len);
-            source[len] = '\0';
-        }
+        char source[160];
+        entity_text(text, e, source, sizeof source);
         if (e->kind == NLU_ENT_TIME) {
             char value[32];
             snprintf(value, sizeof value, "%g", e->number);
@@ -432,6 +441,40 @@ static void apply_entities(eng_turn_t *t, const char *text)
             set_slot(t, slot, e->value, e->number,
                      e->kind == NLU_ENT_SIZE && e->number > 0, source);
         }
+    }
+}
+
+/* Reads the first plain number in the message as the answer to a node with
+ * "number_as", unless the message filled the node's slot already: "120"
+ * at the size question is 120 employees. The first range whose "below"
+ * exceeds the number gives the value, and a range without "below" takes
+ * any number. */
+static void apply_number_as(eng_turn_t *t, const json_t *node, const char *text)
+{
+    const char *slot = json_string_value(json_object_get(node, "slot"));
+    const json_t *ranges = json_object_get(node, "number_as");
+    if (!slot || !ranges || json_object_get(t->filled, slot))
+        return;
+    const nlu_entity_t *number = NULL;
+    for (size_t i = 0; i < t->nlu.entity_count && !number; i++)
+        if (t->nlu.entities[i].kind == NLU_ENT_NUMBER)
+            number = &t->nlu.entities[i];
+    if (!number)
+        return;
+    size_t i;
+    json_t *range;
+    json_array_foreach(ranges, i, range)
+    {
+        const json_t *below = json_object_get(range, "below");
+        const char *value = json_string_value(json_object_get(range, "value"));
+        if (!value || (below && number->number >= json_number_value(below)))
+            continue;
+        char source[160];
+        entity_text(text, number, source, sizeof source);
+        set_slot(t, slot, value, number->number, 1, source);
+        t->intent = "answer_slot";
+        t->score = 1.0;
+        return;
     }
 }
 
@@ -781,8 +824,10 @@ static void visitor_text(eng_turn_t *t)
          * brood" is no sector. */
         int off_topic = !strcmp(t->intent, "out_of_scope") &&
                         t->score >= t->script->clarify_below;
-        if (!consent_node && !off_topic)
+        if (!consent_node && !off_topic) {
             apply_entities(t, text);
+            apply_number_as(t, node, text);
+        }
         if (consent_node || !t->content->kb ||
             !kb_find_named(t->content->kb, text, t->named, sizeof t->named))
             t->named[0] = '\0';

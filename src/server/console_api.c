@@ -1,9 +1,10 @@
 /* HTTP routes of the console below /api: login and logout with the
  * session cookie, the current account, read-only lists (queue, callback
  * requests, failed partner requests, audit log) for scripts and tests,
- * and the editor routes (unanswered questions, content reload). Each
- * route checks the session and the role: 401 without a valid session, 403
- * with the wrong role. Also picks the console's pages for http.c. */
+ * the Dutch labels of the facet ids, and the editor routes (unanswered
+ * questions, content reload). Each route checks the session and the role: 401
+ * without a valid session, 403 with the wrong role. Also picks the console's
+ * pages for http.c. */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -289,6 +290,43 @@ static int logout(struct lws *wsi, srv_t *srv, api_session_t *session)
                    cookie);
 }
 
+/* Reads the facets file of the lang folder into {"region":
+ * {"west-vlaanderen": "West-Vlaanderen", ...}, ...}, so the console shows
+ * a label in place of an id. Returns a new reference, or NULL when the
+ * file cannot be read. */
+static json_t *facet_labels(const cfg_t *cfg)
+{
+    char path[1024];
+    json_error_t error;
+    snprintf(path, sizeof path, "%s/facets.json", cfg->lang_dir);
+    json_t *facets = json_load_file(path, 0, &error);
+    if (!json_is_object(facets)) {
+        LOG_WARN("console", "cannot read facet labels from %s: %s", path,
+                 facets ? "not a JSON object" : error.text);
+        json_decref(facets);
+        return NULL;
+    }
+    json_t *labels = json_object();
+    const char *facet;
+    json_t *values;
+    json_object_foreach(facets, facet, values)
+    {
+        json_t *map = json_object();
+        size_t i;
+        json_t *item;
+        json_array_foreach(values, i, item)
+        {
+            const char *id = json_string_value(json_object_get(item, "value"));
+            json_t *label = json_object_get(item, "label");
+            if (id && json_is_string(label))
+                json_object_set(map, id, label);
+        }
+        json_object_set_new(labels, facet, map);
+    }
+    json_decref(facets);
+    return labels;
+}
+
 /* Responds to a GET of a read-only route. */
 static int get_route(struct lws *wsi, srv_t *srv, api_session_t *session)
 {
@@ -306,7 +344,13 @@ static int get_route(struct lws *wsi, srv_t *srv, api_session_t *session)
                                  store_role_name(account.role)),
                        NULL);
     }
-    if (strcmp(session->path, "/audit") == 0) {
+    if (strcmp(session->path, "/facets") == 0) {
+        /* Every role reads labels: advisors, editors and admins. */
+        if (console_authenticate(wsi, srv, &account) != 0)
+            return respond_error(wsi, session, HTTP_STATUS_UNAUTHORIZED,
+                                 "login_required", "Meld u eerst aan.");
+        value = facet_labels(srv_config(srv));
+    } else if (strcmp(session->path, "/audit") == 0) {
         if (require(wsi, srv, session, STORE_ACCESS_ADMIN, &account, &rc))
             return rc;
         json_t *entries = NULL;

@@ -44,7 +44,7 @@ test('login sets a strict HttpOnly session cookie', async () => {
 
 test('unauthenticated requests are rejected', async () => {
     for (const route of ['/api/me', '/api/queue', '/api/callbacks',
-                         '/api/outbox', '/api/audit']) {
+                         '/api/outbox', '/api/audit', '/api/facets']) {
         const res = await fetch(desk.url + route);
         assert.equal(res.status, 401, route);
         assert.equal((await res.json()).error, 'login_required', route);
@@ -76,6 +76,20 @@ test('wrong role is forbidden', async () => {
     assert.equal(allowed.status, 200);
     const entries = (await allowed.json()).entries;
     assert.ok(entries.some((e) => e.action === 'login' && e.name === 'an'));
+});
+
+test('every role reads the facet labels', async () => {
+    for (const name of ['an', 'ed', 'root']) {
+        const account = await login(desk.url, name);
+        const res = await fetch(desk.url + '/api/facets',
+                                { headers: { Cookie: account.cookie } });
+        assert.equal(res.status, 200, name);
+        const labels = await res.json();
+        assert.equal(labels.region['west-vlaanderen'], 'West-Vlaanderen');
+        assert.equal(labels.level.so3, 'secundair onderwijs, 3e graad');
+        assert.equal(labels.goal.enthousiasme,
+                     'jongeren warm maken voor techniek');
+    }
 });
 
 test('advisor socket gets hello and queue', async () => {

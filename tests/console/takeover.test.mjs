@@ -4,7 +4,8 @@
 // to the bot, takes over again and closes. The bot stays silent while the
 // advisor holds the conversation. The visitor's status line shows the
 // advisor's name while the advisor holds it. The desk is open the whole
-// week (the Desk default), so the test passes at any time.
+// week (the Desk default), so the test passes at any time. What the bot
+// collected is shown with its Dutch labels, not with the facet ids.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -167,4 +168,29 @@ test('a second advisor sees the conversation taken', async () => {
     await takeOver(visitor, first);
     await second.waitForSelector('.cs-queue-item[data-state="taken"]');
     assert.equal(await second.locator('.cs-queue-item .cs-take').count(), 0);
+});
+
+test('collected facts show Dutch labels', async () => {
+    const consolePage = await newPage(browser);
+    const visitor = await newPage(browser, { width: 420, height: 800 });
+    await loginConsole(consolePage);
+    await openWidget(visitor, desk.url);
+    const before = await countReplies(visitor);
+    await sendText(visitor, 'ons bedrijf ligt in Brugge');
+    await waitForReply(visitor, before);
+    await escalate(visitor, consolePage);
+
+    const facts = consolePage.locator(
+        '.cs-queue-item[data-state="waiting"] .cs-facts');
+    await consolePage.waitForFunction(() => /West-Vlaanderen/.test(
+        document.querySelector('.cs-queue-item .cs-facts')?.textContent),
+        null, { timeout: 10000 });
+    assert.match(await facts.textContent(), /Regio: West-Vlaanderen/);
+    assert.doesNotMatch(await facts.textContent(), /west-vlaanderen/);
+
+    await takeOver(visitor, consolePage);
+    await consolePage.waitForSelector('#slots dd >> text=West-Vlaanderen');
+    assert.doesNotMatch(await consolePage.textContent('#slots'),
+                        /west-vlaanderen/);
+    assert.deepEqual(consolePage.problems.errors, []);
 });

@@ -490,6 +490,9 @@ static void load_reports_every_error(void **ctx)
     assert_true(has_error(&errs, "has no prompt"));
     assert_true(has_error(&errs, "\"lonely\" is unreachable"));
     assert_true(has_error(&errs, "unknown action \"fly\""));
+    assert_true(has_error(&errs, "number_as needs a node with a slot"));
+    assert_true(has_error(&errs, "unknown value \"geld\" of slot goal"));
+    assert_true(has_error(&errs, "below 5 is not greater than 10"));
     assert_true(has_error(&errs, "unknown node \"escalate_route\"") ||
                 has_error(&errs, "has no way out"));
     int missing_text = 0;
