@@ -1,10 +1,8 @@
 /* Rules of the advisor queue: see assign.h. */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "handoff/assign.h"
 
@@ -135,41 +133,6 @@ int handoff_office_open(const json_t *office_hours, int weekday, int minute)
     if (open < 0 || close < 0)
         return 0;
     return minute >= open && minute < close;
-}
-
-int handoff_local_clock(const char *timezone, long long now, int *weekday,
-                        int *minute)
-{
-    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-    char path[512];
-    time_t when = (time_t)now;
-    struct tm local;
-    int known;
-    char *saved;
-
-    /* tzset() accepts any name and falls back to UTC silently, so check
-     * that the zone file exists first. */
-    snprintf(path, sizeof path, "/usr/share/zoneinfo/%s",
-             timezone ? timezone : "");
-    known = timezone && *timezone && !strstr(timezone, "..") &&
-            access(path, R_OK) == 0;
-
-    pthread_mutex_lock(&lock);
-    saved = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
-    setenv("TZ", known ? timezone : "UTC", 1);
-    tzset();
-    localtime_r(&when, &local);
-    if (saved)
-        setenv("TZ", saved, 1);
-    else
-        unsetenv("TZ");
-    tzset();
-    pthread_mutex_unlock(&lock);
-    free(saved);
-
-    *weekday = local.tm_wday;
-    *minute = local.tm_hour * 60 + local.tm_min;
-    return known ? 0 : -1;
 }
 
 long long handoff_backoff_ms(int attempts, long long base_ms)

@@ -83,14 +83,6 @@ handoff_check_t handoff_check(const handoff_item_t *item,
  * ({"mon": ["09:00", "17:00"], ...}; a missing day is closed). */
 int handoff_office_open(const json_t *office_hours, int weekday, int minute);
 
-/* Converts `now` (Unix seconds) to the weekday and minute of the day in
- * `timezone` (an IANA name such as "Europe/Brussels"). Returns 0, or -1
- * when the zone is unknown, in which case UTC is used. Sets the TZ
- * environment variable for the call under a lock; not for use while other
- * threads call localtime(). */
-int handoff_local_clock(const char *timezone, long long now, int *weekday,
-                        int *minute);
-
 /* Returns the milliseconds before the next attempt after `attempts` failed
  * deliveries: base, 2 base, 4 base, ..., at most one day. */
 long long handoff_backoff_ms(int attempts, long long base_ms);

@@ -129,34 +129,6 @@ static void office_hours_by_day(void **state)
     json_decref(hours);
 }
 
-static void local_clock_follows_zone(void **state)
-{
-    int weekday;
-    int minute;
-
-    (void)state;
-    /* 2024-01-15 08:30 UTC was a Monday, 09:30 in Brussels (CET). */
-    if (handoff_local_clock("Europe/Brussels", 1705307400, &weekday, &minute) !=
-        0) {
-        skip();
-    }
-    assert_int_equal(weekday, 1);
-    assert_int_equal(minute, 9 * 60 + 30);
-    /* 2024-07-15 08:30 UTC: 10:30 in Brussels (CEST). */
-    assert_int_equal(
-        handoff_local_clock("Europe/Brussels", 1721032200, &weekday, &minute),
-        0);
-    assert_int_equal(minute, 10 * 60 + 30);
-    /* An unknown zone falls back to UTC and says so. */
-    assert_int_equal(
-        handoff_local_clock("Nowhere/Atlantis", 1705307400, &weekday, &minute),
-        -1);
-    assert_int_equal(minute, 8 * 60 + 30);
-    assert_int_equal(
-        handoff_local_clock("../../etc/passwd", 1705307400, &weekday, &minute),
-        -1);
-}
-
 static void presence_names_round_trip(void **state)
 {
     handoff_presence_t presence;
@@ -182,7 +154,6 @@ int main(void)
         cmocka_unit_test(requeue_when_holder_silent),
         cmocka_unit_test(timeout_told_once),
         cmocka_unit_test(office_hours_by_day),
-        cmocka_unit_test(local_clock_follows_zone),
         cmocka_unit_test(presence_names_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -34,7 +34,7 @@ static void test_office_hours(void **state)
     assert_int_equal(srv_office_open(&cfg, SATURDAY_1000), 0);
 
     json_decref(cfg.office_hours);
-    cfg.office_hours = json_pack("{s:[ss]}", "sat", "9:30", "12:00");
+    cfg.office_hours = json_pack("{s:[ss]}", "sat", "09:30", "12:00");
     assert_int_equal(srv_office_open(&cfg, SATURDAY_1000), 1);
     assert_int_equal(srv_office_open(&cfg, MONDAY_0900), 0);
     json_decref(cfg.office_hours);
