@@ -96,11 +96,16 @@ static int add(store_t *store, const char *name, const char *role_name)
     store_role_t role;
     int rc;
 
-    if (!role_name || store_role_parse(role_name, &role) != 0) {
+    if (!role_name) {
+        fprintf(stderr, "stemdesk user: missing --role; use advisor, editor "
+                        "or admin\n");
+        return 2;
+    }
+    if (store_role_parse(role_name, &role) != 0) {
         fprintf(stderr,
-                "stemdesk user: invalid or missing --role \"%s\"; use "
-                "advisor, editor or admin\n",
-                role_name ? role_name : "");
+                "stemdesk user: invalid --role \"%s\"; use advisor, editor "
+                "or admin\n",
+                role_name);
         return 2;
     }
     if (!store_account_name_valid(name)) {

@@ -880,9 +880,9 @@ static void visitor_text(eng_turn_t *t)
             go_to(t, t->script->orientation_node);
         return;
     }
-    /* A question about a slot is asked again with a hint and then left
-     * open (see ask_again), without escalation; other doubts get the two
-     * likeliest intents to choose from. */
+    /* An unclear answer to a slot question gets the question again with a
+     * hint, and then the slot is left open (see ask_again). Elsewhere the
+     * visitor chooses between the two likeliest intents. */
     if (!sure) {
         if (json_object_get(node, "slot")) {
             effect_unanswered(t);

@@ -55,9 +55,9 @@ refute "$password" -- user list
 expect 1 'an account named "an" exists; remove it first' "$password"$'\n' \
     -- user add an --role editor
 expect 0 "an  *advisor" "" -- user list
-expect 2 'invalid or missing --role "boss"; use advisor, editor or admin' \
+expect 2 'invalid --role "boss"; use advisor, editor or admin' \
     "$password"$'\n' -- user add bo --role boss
-expect 2 'invalid or missing --role ""; use advisor, editor or admin' \
+expect 2 'missing --role; use advisor, editor or admin' \
     "$password"$'\n' -- user add bo
 expect 1 "invalid password: use 10 to 1024 characters (got 0)" $'\n' \
     -- user add bo --role advisor

@@ -284,7 +284,12 @@ static void show(const json_t *turn, const eng_output_t *out)
 {
     const char *visitor = json_string_value(json_object_get(turn, "visitor"));
     const char *event = json_string_value(json_object_get(turn, "event"));
-    printf("> %s\n", visitor ? visitor : event ? event : "start");
+    const char *shown = "start";
+    if (visitor)
+        shown = visitor;
+    else if (event)
+        shown = event;
+    printf("> %s\n", shown);
     size_t i;
     json_t *m;
     json_array_foreach(out->messages, i, m)
