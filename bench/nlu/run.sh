@@ -4,7 +4,9 @@
 # one core (CPU time), and load (training) time, with stemdesk/nlp.js
 # ratios. stemdesk's speed is given for the whole nlu_parse, for intent
 # classification alone and for entity extraction alone; nlp.js does no
-# entity extraction here.
+# entity extraction here. "first pass" is the whole nlu_parse of a fresh
+# model over the file once, before the model has stored anything for the
+# words it does not know.
 #
 # usage: bench/nlu/run.sh [BUILD_DIR] [SECONDS]
 # Run from the repository root after building the bench_nlu target, e.g.
@@ -38,6 +40,8 @@ console.log("".padEnd(24) + "stemdesk".padStart(12) + "nlp.js".padStart(12) +
             "ratio".padStart(10));
 row("accuracy", a.accuracy, b.accuracy, 3);
 row("utterances per second", a.utterances_per_second,
+    b.utterances_per_second, 0);
+row("  first pass (cold)", a.cold_utterances_per_second,
     b.utterances_per_second, 0);
 row("  intents only", a.classifier_per_second, b.utterances_per_second, 0);
 console.log("  entities only".padEnd(24) +

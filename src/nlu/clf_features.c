@@ -28,12 +28,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nlu/word_memo.h"
+
 #define MAX_PARTS 4
 #define MAX_STACK_CLASSES 64
 /* Stemmers kept for reuse between calls, so that a parse that meets an
  * unknown word does not allocate one. More threads than this at once
  * create and free their own. */
 #define STEMMER_POOL 8
+/* Words the analyzer does not have whose sums are kept for reuse. */
+#define UNKNOWN_MEMO_SLOTS 4096
 
 #define WEIGHT_WORD 1.0f
 #define WEIGHT_STEM 1.0f
@@ -71,8 +75,21 @@ struct nlu_analyzer {
     float *vectors;
     float *analyses;
     size_t class_count;
+    /* Sums of words the analyzer does not have (unknown_word_t), made
+     * with the compiled sums. */
+    nlu_word_memo_t *unknown;
     _Atomic(nlu_stemmer_t *) stemmers[STEMMER_POOL];
 };
+
+/* What a word that the analyzer does not have adds to the sums, apart
+ * from its bigrams. Its own features are the word, the stem and parts of
+ * it or of its typo correction, and its n-grams. */
+typedef struct {
+    uint64_t bigram_prefix;
+    double norm2;
+    char stem[NLU_PART_MAX];
+    float sums[]; /* class_count values */
+} unknown_word_t;
 
 /* Where features go: appended to `list`, or, when `list` is NULL,
  * multiplied with their weight rows into `sums`. */
@@ -270,6 +287,7 @@ void nlu_analyzer_free(nlu_analyzer_t *analyzer)
         nlu_stemmer_free(atomic_exchange(&analyzer->stemmers[i], NULL));
     free(analyzer->analyses);
     free(analyzer->vectors);
+    nlu_word_memo_free(analyzer->unknown);
     free(analyzer->entries);
     free(analyzer);
 }
@@ -293,8 +311,10 @@ static void analyzer_drop_compiled(nlu_analyzer_t *analyzer)
 {
     free(analyzer->vectors);
     free(analyzer->analyses);
+    nlu_word_memo_free(analyzer->unknown);
     analyzer->vectors = NULL;
     analyzer->analyses = NULL;
+    analyzer->unknown = NULL;
     analyzer->classifier = NULL;
 }
 
@@ -482,21 +502,16 @@ static void add_analysis(extract_state_t *state, const word_entry_t *entry)
     state->sink.norm2 += entry->analysis_norm2;
 }
 
-/* Scores one word into the sums as emit_word() and emit_bigram() would,
- * with the compiled sums where they apply: a stored word costs one
- * lookup, and a typo corrected into a stored word reuses that word's
- * stem and part sums. Only a word that has neither is stemmed and split.
- * Returns 0, or -1 when out of memory. */
-static int score_word(extract_state_t *state, const char *folded)
+/* Adds the features of a word that the analyzer does not have to the
+ * sums, apart from its bigrams, and writes its stem and bigram prefix. A
+ * typo corrected into a stored word reuses that word's stem and part
+ * sums. Any other word is stemmed and split. Returns 0, or -1 when out of
+ * memory. */
+static int score_unknown(extract_state_t *state, const char *folded, char *stem,
+                         uint64_t *next_prefix)
 {
     nlu_analyzer_t *analyzer = state->analyzer;
-    const word_entry_t *entry = analyzer_find(analyzer, folded);
-    if (entry) {
-        add_compiled(state, entry);
-        emit_bigram(state, entry->stem, entry->bigram_prefix);
-        return 0;
-    }
-
+    const word_entry_t *entry = NULL;
     /* nlu_lexicon_correct() returns a known word itself, which then has
      * no entry either and is analysed as written, as lookup_word() does. */
     char corrected[NLU_PART_MAX];
@@ -510,7 +525,8 @@ static int score_word(extract_state_t *state, const char *folded)
         emit_text(state, 'w', folded, strlen(folded), WEIGHT_WORD);
         add_analysis(state, entry);
         score_ngrams(state, folded);
-        emit_bigram(state, entry->stem, entry->bigram_prefix);
+        memcpy(stem, entry->stem, NLU_PART_MAX);
+        *next_prefix = entry->bigram_prefix;
         return 0;
     }
     word_entry_t scratch;
@@ -522,7 +538,56 @@ static int score_word(extract_state_t *state, const char *folded)
         emit_text(state, 's', scratch.parts[i], strlen(scratch.parts[i]),
                   WEIGHT_PART);
     score_ngrams(state, folded);
-    emit_bigram(state, scratch.stem, scratch.bigram_prefix);
+    memcpy(stem, scratch.stem, NLU_PART_MAX);
+    *next_prefix = scratch.bigram_prefix;
+    return 0;
+}
+
+/* Scores one word into the sums as emit_word() and emit_bigram() would,
+ * with the compiled sums where they apply. A stored word costs one
+ * lookup. So does a word that the analyzer does not have while it stays
+ * in the memo. Returns 0, or -1 when out of memory. */
+static int score_word(extract_state_t *state, const char *folded)
+{
+    nlu_analyzer_t *analyzer = state->analyzer;
+    const word_entry_t *entry = analyzer_find(analyzer, folded);
+    if (entry) {
+        add_compiled(state, entry);
+        emit_bigram(state, entry->stem, entry->bigram_prefix);
+        return 0;
+    }
+    if (!analyzer->unknown) {
+        char stem[NLU_PART_MAX];
+        uint64_t next_prefix;
+        if (score_unknown(state, folded, stem, &next_prefix))
+            return -1;
+        emit_bigram(state, stem, next_prefix);
+        return 0;
+    }
+
+    /* The word's own sums start from zero, so that they are the same
+     * whether they come from the memo or are computed here. */
+    _Alignas(unknown_word_t) unsigned char
+        buffer[sizeof(unknown_word_t) + MAX_STACK_CLASSES * sizeof(float)];
+    unknown_word_t *unknown = (unknown_word_t *)buffer;
+    size_t len = strlen(folded), k = analyzer->class_count;
+    uint64_t hash = hash_word(folded);
+    if (!nlu_word_memo_get(analyzer->unknown, folded, len, hash, unknown)) {
+        sink_t sink = state->sink;
+        memset(unknown->sums, 0, k * sizeof *unknown->sums);
+        state->sink.sums = unknown->sums;
+        state->sink.norm2 = 0;
+        int rc = score_unknown(state, folded, unknown->stem,
+                               &unknown->bigram_prefix);
+        unknown->norm2 = state->sink.norm2;
+        state->sink = sink;
+        if (rc)
+            return -1;
+        nlu_word_memo_put(analyzer->unknown, folded, len, hash, unknown);
+    }
+    add_row(state->sink.sums, unknown->sums, k);
+    state->sink.norm2 += unknown->norm2;
+    emit_bigram(state, unknown->stem, unknown->bigram_prefix);
     return 0;
 }
 
@@ -639,6 +704,14 @@ int nlu_analyzer_compile(nlu_analyzer_t *analyzer,
         return -1;
     }
     analyzer->class_count = k;
+    if (k <= MAX_STACK_CLASSES) {
+        analyzer->unknown = nlu_word_memo_new(
+            UNKNOWN_MEMO_SLOTS, sizeof(unknown_word_t) + k * sizeof(float));
+        if (!analyzer->unknown) {
+            analyzer_drop_compiled(analyzer);
+            return -1;
+        }
+    }
 
     extract_state_t state = {
         .analyzer = analyzer,

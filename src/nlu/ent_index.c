@@ -278,6 +278,7 @@ void ent_lang_index_free(nlu_lang_t *lang)
     free(lang->node_items);
     free(lang->memo);
     free(lang->memo_text);
+    nlu_word_memo_free(lang->unknown);
 }
 
 const ent_memo_t *ent_memo_find(const nlu_lang_t *lang, const char *s,

@@ -9,6 +9,7 @@
 
 #include "nlu/entities.h"
 #include "nlu/text.h"
+#include "nlu/word_memo.h"
 
 #define ENT_PHRASE_TOKENS 6 /* longest phrase, in tokens */
 #define ENT_KEY_MAX 256
@@ -161,6 +162,10 @@ struct nlu_lang {
     ent_memo_t *memo;
     uint32_t memo_cap;
     char *memo_text;
+    /* Set by ent_lang_memoize() too: the same results for words outside
+     * `memo` met in messages (ent_memo_t, text NULL), for
+     * ent_extract_tokens(). */
+    nlu_word_memo_t *unknown;
 };
 
 /* Adds a folded word to the word lexicon (or to the place lexicon when

@@ -23,6 +23,11 @@
 #define CANDIDATES_PER_TOKEN 6
 #define POSTCODE_MIN 1000
 #define POSTCODE_MAX 9999
+/* Words outside the stored results whose results are kept for reuse. */
+#define UNKNOWN_MEMO_SLOTS 4096
+/* ent_memo_t.place of a result whose place correction is looked up when
+ * first needed. */
+#define PLACE_LATER (ENT_NO_ID - 1)
 /* Four-digit numbers in this range after "in" are read as years. */
 #define YEAR_MIN 1990
 #define YEAR_MAX 2039
@@ -44,6 +49,8 @@ typedef struct {
                        ENT_NO_ID; looked up when first needed */
     int place_done; /* 1 once place is set */
     const ent_memo_t *memo; /* stored results for norm, or NULL */
+    ent_memo_t own;         /* results of a word outside them */
+    int own_memo;           /* memo points to own (set again after moves) */
     int word_flags;         /* ENT_WORD_* of norm, 0 when unknown */
     int is_num;
     int is_digits;
@@ -67,6 +74,7 @@ typedef struct {
 typedef struct {
     unsigned char done;
     unsigned char place_done;
+    unsigned char any; /* 1 when some role has a phrase here */
     unsigned char len[ENT_ROLE_COUNT];
     unsigned char place_len;
     const ent_entry_t *entry[ENT_ROLE_COUNT];
@@ -96,6 +104,7 @@ typedef struct {
     size_t cand_count;
     size_t cand_cap;
     memo_t *memo;
+    int use_unknown; /* 1: keep results of unknown words in lang->unknown */
 } ext_t;
 
 /* An amount: a number, a number phrase or an article, maybe a range. */
@@ -232,7 +241,8 @@ static void merge_decimals(ext_t *x)
 static void apply_alias(const nlu_lang_t *lang, char *norm, size_t size)
 {
     for (size_t i = 0; i < lang->token_alias_count; i++)
-        if (strcmp(norm, lang->token_alias[i][0]) == 0)
+        if (norm[0] == lang->token_alias[i][0][0] &&
+            strcmp(norm, lang->token_alias[i][0]) == 0)
             snprintf(norm, size, "%s", lang->token_alias[i][1]);
 }
 
@@ -242,6 +252,35 @@ static int number_word(const nlu_lang_t *lang, const char *norm, double *value)
 {
     return ent_maybe_number_word(lang, norm) &&
            ent_number_word(lang, norm, value);
+}
+
+static uint32_t correction(const nlu_lang_t *lang, const nlu_lexicon_t *lexicon,
+                           const char *norm);
+static const ent_entry_t *compound_synonym(const nlu_lang_t *lang,
+                                           const char *norm);
+
+/* Points the token's memo at the results of its word, from
+ * lang->unknown or computed and kept there: what ent_lang_memoize()
+ * stores, except that the compound is only looked for in words that
+ * try_synonym() would split, and the place correction waits until it is
+ * needed. */
+static void memo_unknown(const ext_t *x, tok_t *t)
+{
+    const nlu_lang_t *lang = x->lang;
+    size_t len = strlen(t->norm);
+    uint64_t hash = 1469598103934665603ULL;
+    for (size_t i = 0; i < len; i++)
+        hash = (hash ^ (unsigned char)t->norm[i]) * 1099511628211ULL;
+    t->memo = &t->own;
+    t->own_memo = 1;
+    if (nlu_word_memo_get(lang->unknown, t->norm, len, hash, &t->own))
+        return;
+    memset(&t->own, 0, sizeof t->own);
+    t->own.word = correction(lang, lang->words, t->norm);
+    t->own.place = PLACE_LATER;
+    t->own.compound = len >= 6 ? compound_synonym(lang, t->norm) : NULL;
+    t->own.is_num = number_word(lang, t->norm, &t->own.num);
+    nlu_word_memo_put(lang->unknown, t->norm, len, hash, &t->own);
 }
 
 /* Appends one token, reading its word id, flags and number value. When
@@ -275,12 +314,16 @@ static void push_tok(ext_t *x, size_t start, size_t end, const char *folded,
     t->place = ENT_NO_ID;
     t->place_done = 0;
     t->memo = NULL;
+    t->own_memo = 0;
     t->word_flags = t->id == ENT_NO_ID ? 0 : lang->vocab[t->id].flags;
     t->is_digits = digits;
     t->is_num = 0;
     t->num = 0;
-    if (!digits && !(t->word_flags & (ENT_WORD_KNOWN | ENT_WORD_PLACE)))
+    if (!digits && !(t->word_flags & (ENT_WORD_KNOWN | ENT_WORD_PLACE))) {
         t->memo = ent_memo_find(lang, t->norm, strlen(t->norm));
+        if (!t->memo && x->use_unknown && lang->unknown)
+            memo_unknown(x, t);
+    }
     if (t->is_digits) {
         t->num = strtod(t->norm, NULL);
         t->is_num = 1;
@@ -370,6 +413,8 @@ static void prepare(ext_t *x)
 
     for (size_t i = 0; i < x->count; i++) {
         tok_t *t = &x->toks[i];
+        if (t->own_memo)
+            t->memo = &t->own; /* the token may have moved */
         size_t prev_end = i > 0 ? x->toks[i - 1].end : 0;
         size_t next_start =
             i + 1 < x->count ? x->toks[i + 1].start : x->text_len;
@@ -396,8 +441,9 @@ static uint32_t token_id(const ext_t *x, size_t k, form_t form)
         return t->word;
     if (form == FORM_PLACE) {
         if (!t->place_done) {
-            t->place = t->memo ? t->memo->place
-                               : correction(x->lang, x->lang->places, t->norm);
+            t->place = t->memo && t->memo->place != PLACE_LATER
+                           ? t->memo->place
+                           : correction(x->lang, x->lang->places, t->norm);
             t->place_done = 1;
         }
         if (t->place != ENT_NO_ID)
@@ -420,16 +466,17 @@ static int prefer(const ent_entry_t *entry, const ent_entry_t *best)
 
 /* Walks the phrase trie from token i with the tokens in one form and
  * stores, per role, the longest phrase in len and entry. Both arrays
- * start with every length 0. */
-static void walk(const ext_t *x, size_t i, form_t form, unsigned char *len,
-                 const ent_entry_t **entry)
+ * start with every length 0. Returns 1 when it found a phrase. */
+static int walk(const ext_t *x, size_t i, form_t form, unsigned char *len,
+                const ent_entry_t **entry)
 {
     const nlu_lang_t *lang = x->lang;
     uint32_t node = 0;
+    int found = 0;
     for (size_t d = 0; d < ENT_PHRASE_TOKENS && i + d < x->count; d++) {
         node = ent_node_child(lang, node, token_id(x, i + d, form));
         if (node == ENT_NO_ID)
-            return;
+            return found;
         const ent_node_t *n = &lang->nodes[node];
         for (uint32_t k = 0; k < n->item_count; k++) {
             const ent_item_t *item =
@@ -439,8 +486,10 @@ static void walk(const ext_t *x, size_t i, form_t form, unsigned char *len,
                 len[role] = (unsigned char)(d + 1);
                 entry[role] = &item->entry;
             }
+            found = 1;
         }
     }
+    return found;
 }
 
 /* Returns 1 when a token in the longest phrase window from token i has a
@@ -453,27 +502,34 @@ static int window_corrected(const ext_t *x, size_t i)
     return 0;
 }
 
-/* Looks up the phrases at token i once: as written, then with typos
- * corrected into known words for the roles not found as written. */
-static const memo_t *lookup(const ext_t *x, size_t i)
+/* Looks up the phrases at token i for lookup(). */
+static const memo_t *lookup_walk(const ext_t *x, size_t i)
 {
     memo_t *memo = &x->memo[i];
-    if (memo->done)
-        return memo;
     memo->done = 1;
-    walk(x, i, FORM_EXACT, memo->len, memo->entry);
+    memo->any = (unsigned char)walk(x, i, FORM_EXACT, memo->len, memo->entry);
     if (!window_corrected(x, i))
         return memo;
     unsigned char len[ENT_ROLE_COUNT] = {0};
     const ent_entry_t *entry[ENT_ROLE_COUNT];
-    walk(x, i, FORM_WORD, len, entry);
+    if (!walk(x, i, FORM_WORD, len, entry))
+        return memo;
     for (int role = 0; role < ENT_ROLE_COUNT; role++) {
         if (role == ENT_ROLE_PLACE || memo->len[role] || !len[role])
             continue;
         memo->len[role] = len[role];
         memo->entry[role] = entry[role];
+        memo->any = 1;
     }
     return memo;
+}
+
+/* Looks up the phrases at token i once: as written, then with typos
+ * corrected into known words for the roles not found as written. */
+static inline const memo_t *lookup(const ext_t *x, size_t i)
+{
+    const memo_t *memo = &x->memo[i];
+    return memo->done ? memo : lookup_walk(x, i);
 }
 
 /* Finds a phrase as written, then with typos corrected into known words. */
@@ -969,7 +1025,7 @@ static size_t resolve(ext_t *x, nlu_entity_t *out, size_t max)
  * is not NULL. */
 static size_t extract(const nlu_lang_t *lang, const char *text, size_t len,
                       const nlu_token_t *given, size_t given_count,
-                      nlu_entity_t *out, size_t max)
+                      int use_unknown, nlu_entity_t *out, size_t max)
 {
     tok_t small_toks[SMALL_TOKENS];
     memo_t small_memo[SMALL_TOKENS];
@@ -980,7 +1036,8 @@ static size_t extract(const nlu_lang_t *lang, const char *text, size_t len,
                .given = given,
                .given_count = given_count,
                .toks = small_toks,
-               .token_cap = SMALL_TOKENS};
+               .token_cap = SMALL_TOKENS,
+               .use_unknown = use_unknown};
     prepare(&x);
 
     /* Long messages allocate their lookups and candidates on the heap. */
@@ -1003,9 +1060,12 @@ static size_t extract(const nlu_lang_t *lang, const char *text, size_t len,
     memset(x.memo, 0, x.count * sizeof *x.memo);
 
     for (size_t i = 0; i < x.count; i++) {
-        try_time(&x, i);
-        try_size(&x, i);
-        try_age(&x, i);
+        /* Time, size and age all start with a number or a phrase. */
+        if (x.toks[i].is_num || lookup(&x, i)->any) {
+            try_time(&x, i);
+            try_size(&x, i);
+            try_age(&x, i);
+        }
         try_postcode(&x, i);
         try_place(&x, i);
         try_synonym(&x, i);
@@ -1021,7 +1081,7 @@ size_t nlu_extract_entities(const nlu_lang_t *lang, const char *text,
 {
     if (!lang || !text || max == 0)
         return 0;
-    return extract(lang, text, strlen(text), NULL, 0, out, max);
+    return extract(lang, text, strlen(text), NULL, 0, 0, out, max);
 }
 
 size_t ent_extract_tokens(const nlu_lang_t *lang, const char *text, size_t len,
@@ -1030,7 +1090,7 @@ size_t ent_extract_tokens(const nlu_lang_t *lang, const char *text, size_t len,
 {
     if (!lang || !text || max == 0)
         return 0;
-    return extract(lang, text, len, tokens, token_count, out, max);
+    return extract(lang, text, len, tokens, token_count, 1, out, max);
 }
 
 int ent_lang_memoize(nlu_lang_t *lang, const nlu_lexicon_t *words)
@@ -1039,6 +1099,9 @@ int ent_lang_memoize(nlu_lang_t *lang, const nlu_lexicon_t *words)
     for (size_t i = 0; i < count; i++)
         bytes += strlen(nlu_lexicon_word(words, i)) + 1;
     if (lang->memo || ent_memo_reserve(lang, count, bytes))
+        return -1;
+    lang->unknown = nlu_word_memo_new(UNKNOWN_MEMO_SLOTS, sizeof(ent_memo_t));
+    if (!lang->unknown)
         return -1;
     char *at = lang->memo_text;
     for (size_t i = 0; i < count; i++) {

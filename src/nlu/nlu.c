@@ -303,24 +303,64 @@ static void arena_free(void *block, void *data)
         free(block);
 }
 
-/* Returns 1 when the folded text may match `rule`: its filter passes,
- * or the text leaves ASCII, where the filter does not apply. */
-static int rule_may_match(const rule_t *rule, const char *folded, size_t len,
-                          int ascii)
+/* Word starts of a folded ASCII text past this many are not listed, and
+ * the filters that use them then scan every byte. */
+#define RULE_STARTS_MAX 128
+
+static int is_pcre_word(unsigned char c)
 {
-    return !ascii || rule_filter_pass(&rule->filter, folded, len);
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || c == '_';
+}
+
+static int is_pcre_space(unsigned char c)
+{
+    return c == ' ' || (c >= '\t' && c <= '\r'); /* \s without PCRE2_UCP */
+}
+
+/* Lists in `text` what the rule filters need of a folded ASCII text: the
+ * first byte that is not whitespace and the offsets where a word starts
+ * (into `starts`, RULE_STARTS_MAX of them at most). */
+static void prepare_rule_text(const char *folded, size_t len, uint32_t *starts,
+                              rule_text_t *text)
+{
+    text->text = folded;
+    text->len = len;
+    text->solid = 0;
+    while (text->solid < len &&
+           is_pcre_space((unsigned char)folded[text->solid]))
+        text->solid++;
+    text->starts = starts;
+    text->start_count = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)folded[i];
+        if (c == '_' || !is_pcre_word(c) ||
+            (i > 0 && is_pcre_word((unsigned char)folded[i - 1])))
+            continue;
+        if (text->start_count == RULE_STARTS_MAX) {
+            text->starts = NULL;
+            break;
+        }
+        starts[text->start_count++] = (uint32_t)i;
+    }
 }
 
 /* Returns the index of the best matching rule for the folded text, or -1
- * when none matches. The PCRE2 match data is made only when a rule's
- * filter passes. */
+ * when none matches. With `filtered` set, a rule runs only when its
+ * filter passes, which applies to ASCII text only: outside ASCII,
+ * caseless matching relates other characters to ASCII letters (the
+ * Kelvin sign to "k"). The PCRE2 match data is made only when a rule
+ * runs. */
 static long match_folded(const nlu_model_t *model, const char *folded,
-                         size_t len, int filtered)
+                         size_t len, int ascii, int filtered)
 {
-    int ascii = filtered;
-    for (size_t i = 0; i < len && ascii; i++)
-        if ((unsigned char)folded[i] >= 0x80)
-            ascii = 0;
+    filtered = filtered && ascii;
+    uint32_t starts[RULE_STARTS_MAX];
+    rule_text_t text;
+    if (filtered)
+        prepare_rule_text(folded, len, starts, &text);
+    /* ASCII is valid UTF-8, so PCRE2 need not check it. */
+    uint32_t options = ascii ? PCRE2_NO_UTF_CHECK : 0;
 
     rule_arena_t arena;
     arena.used = 0;
@@ -330,7 +370,7 @@ static long match_folded(const nlu_model_t *model, const char *folded,
     for (size_t r = 0; r < model->rule_count; r++) {
         const rule_t *rule = &model->rules[r];
         if ((best >= 0 && rule->score <= model->rules[best].score) ||
-            !rule_may_match(rule, folded, len, ascii))
+            (filtered && !rule_filter_pass_text(&rule->filter, &text)))
             continue;
         if (!match) {
             context =
@@ -339,7 +379,7 @@ static long match_folded(const nlu_model_t *model, const char *folded,
             if (!match)
                 break;
         }
-        if (pcre2_match(rule->code, (PCRE2_SPTR)folded, len, 0, 0, match,
+        if (pcre2_match(rule->code, (PCRE2_SPTR)folded, len, 0, options, match,
                         NULL) >= 0)
             best = (long)r;
     }
@@ -357,12 +397,28 @@ static long match_rules(const nlu_model_t *model, const char *text, size_t len,
     if (model->rule_count == 0)
         return -1;
     char stack_folded[2 * STACK_FOLD_MAX + 1];
+    const unsigned char *s = (const unsigned char *)text;
+    size_t ascii = 0;
+    if (len <= STACK_FOLD_MAX) {
+        /* ASCII folds byte for byte to lower case. */
+        for (; ascii < len && s[ascii] < 0x80; ascii++)
+            stack_folded[ascii] =
+                (char)(s[ascii] >= 'A' && s[ascii] <= 'Z' ? s[ascii] + 32
+                                                          : s[ascii]);
+        stack_folded[ascii] = '\0';
+        if (ascii == len)
+            return match_folded(model, stack_folded, len, 1, filtered);
+    }
     char *folded = len <= STACK_FOLD_MAX ? stack_folded : fold_copy(text, len);
     if (!folded)
         return -1;
     if (folded == stack_folded)
         nlu_fold(text, len, stack_folded, sizeof stack_folded);
-    long best = match_folded(model, folded, strlen(folded), filtered);
+    size_t folded_len = strlen(folded);
+    int is_ascii = 1;
+    for (size_t i = 0; i < folded_len && is_ascii; i++)
+        is_ascii = (unsigned char)folded[i] < 0x80;
+    long best = match_folded(model, folded, folded_len, is_ascii, filtered);
     if (folded != stack_folded)
         free(folded);
     return best;
@@ -392,17 +448,23 @@ static void fill_intents(const nlu_model_t *model, long rule, double *probs,
         out->rule_matched = 1;
         probs[decided->intent] = -1.0;
     }
-    while (out->intent_count < NLU_MAX_INTENTS &&
-           out->intent_count < model->intent_count) {
-        size_t best = 0;
-        for (size_t c = 1; c < model->intent_count; c++)
-            if (probs[c] > probs[best])
-                best = c;
-        if (probs[best] < 0)
-            break;
-        add_intent(model, out, best, probs[best] * scale);
-        probs[best] = -1.0;
+    /* The best classes in one pass, kept sorted; a tie goes to the class
+     * listed first, and a class marked -1 above is left out. */
+    size_t best[NLU_MAX_INTENTS];
+    size_t count = 0, room = NLU_MAX_INTENTS - out->intent_count;
+    for (size_t c = 0; c < model->intent_count; c++) {
+        if (probs[c] < 0 ||
+            (count == room && probs[c] <= probs[best[count - 1]]))
+            continue;
+        size_t at = count < room ? count++ : count - 1;
+        while (at > 0 && probs[c] > probs[best[at - 1]]) {
+            best[at] = best[at - 1];
+            at--;
+        }
+        best[at] = c;
     }
+    for (size_t i = 0; i < count; i++)
+        add_intent(model, out, best[i], probs[best[i]] * scale);
 }
 
 /* Fills the intents of `out` for text[0, len), with the tokens of

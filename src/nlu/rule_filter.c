@@ -21,8 +21,7 @@
 
 #define SET_MAX 64    /* strings in one set before it counts as unknown */
 #define STRING_MAX 24 /* bytes kept of a string; prefixes are truncated */
-#define ANCHORED_BYTES 8
-#define UNANCHORED_BYTES 4
+#define NEEDLE_BYTES 8
 #define DEPTH_MAX 16
 
 typedef struct {
@@ -38,6 +37,10 @@ typedef struct {
     int skip_space; /* the prefix may follow skipped whitespace */
     int is_space;   /* the atom matches whitespace only */
     int space_star; /* a whitespace atom repeated with a minimum of 0 */
+    /* The prefix of an atom repeated with a minimum of 0, which a match of
+     * the atom and what follows starts with when the atom is not skipped
+     * (unknown when the atom has none). */
+    set_t optional;
 } info_t;
 
 typedef struct {
@@ -45,6 +48,7 @@ typedef struct {
     int failed;
     int depth;
     int anchored;
+    int alternation; /* the pattern has "|" outside every group */
 } parser_t;
 
 static void set_unknown(set_t *set)
@@ -128,6 +132,7 @@ static void info_any(info_t *info)
     memset(info, 0, sizeof *info);
     set_unknown(&info->exact);
     set_unknown(&info->prefix);
+    set_unknown(&info->optional);
 }
 
 static void info_empty(info_t *info)
@@ -343,6 +348,8 @@ static void parse_quantifier(parser_t *p, info_t *atom)
     }
     if (min == 0) {
         atom->space_star = atom->is_space;
+        if (atom->prefix.known && !atom->skip_space)
+            atom->optional = atom->prefix;
         set_unknown(&atom->prefix);
         atom->skip_space = 0;
     }
@@ -372,6 +379,11 @@ static void concatenate(const info_t *a, const info_t *rest, info_t *out)
     } else if (a->space_star) {
         out->prefix = rest->prefix;
         out->skip_space = rest->prefix.known;
+    } else if (a->optional.known && rest->prefix.known && !rest->skip_space) {
+        /* A? B starts as A or, when A is skipped, as B. */
+        if (set_union(&a->optional, &rest->prefix, &out->prefix) != 0)
+            set_unknown(&out->prefix);
+        out->skip_space = 0;
     } else {
         out->prefix = a->prefix;
         out->skip_space = a->skip_space;
@@ -417,8 +429,10 @@ static info_t *parse_alternation(parser_t *p, info_t *out)
     parse_sequence(p, out);
     while (!p->failed && *p->at == '|') {
         p->at++;
-        if (top)
+        if (top) {
             p->anchored = 0; /* "^a|b" is not anchored as a whole */
+            p->alternation = 1;
+        }
         info_t branch, joined;
         parse_sequence(p, &branch);
         if (p->failed)
@@ -451,9 +465,9 @@ static void add_needles(rule_filter_t *filter, const info_t *info, int anchored)
 {
     filter->anchored = anchored;
     filter->skip_space = info->skip_space;
-    size_t bytes = anchored ? ANCHORED_BYTES : UNANCHORED_BYTES;
     for (size_t i = 0; i < info->prefix.count; i++) {
-        size_t len = info->prefix.len[i] < bytes ? info->prefix.len[i] : bytes;
+        size_t len = info->prefix.len[i] < NEEDLE_BYTES ? info->prefix.len[i]
+                                                        : NEEDLE_BYTES;
         uint64_t mask = len == 8 ? UINT64_MAX : (1ULL << (8 * len)) - 1;
         uint64_t value = load_word(info->prefix.text[i], len);
         size_t k = 0;
@@ -482,6 +496,18 @@ void rule_filter_build(const char *pattern, rule_filter_t *filter)
     if (!p.failed && *p.at == '\0' && parsed->prefix.known)
         add_needles(filter, parsed, p.anchored);
     free(parsed);
+
+    /* "\b" before a word character needs a character outside \w (ASCII
+     * letters, digits and "_" without PCRE2_UCP) or the start before it. */
+    filter->word_start = filter->usable && !filter->anchored &&
+                         !p.alternation && strncmp(pattern, "\\b", 2) == 0;
+    for (const char *c = " \t\n\v\f\r"; *c; c++)
+        if (filter->first[(unsigned char)*c])
+            filter->space_first = 1;
+    for (size_t c = 0; c < 256 && filter->word_start; c++)
+        if (filter->first[c] && !(c >= 'a' && c <= 'z') &&
+            !(c >= '0' && c <= '9'))
+            filter->word_start = 0;
 }
 
 /* Returns 1 when one of the needles in `candidates` starts at text[at]. */
@@ -499,6 +525,31 @@ static int needle_at(const rule_filter_t *filter, uint64_t candidates,
     for (; candidates; candidates &= candidates - 1) {
         const rule_needle_t *n = &filter->needles[__builtin_ctzll(candidates)];
         if ((word & n->mask) == n->value)
+            return 1;
+    }
+    return 0;
+}
+
+int rule_filter_pass_text(const rule_filter_t *filter, const rule_text_t *text)
+{
+    if (!filter->usable)
+        return 1;
+    if (filter->anchored && filter->skip_space && !filter->space_first) {
+        /* Only the first byte that is not whitespace can start a match. */
+        if (text->solid == text->len)
+            return 0;
+        uint64_t candidates =
+            filter->first[(unsigned char)text->text[text->solid]];
+        return candidates && needle_at(filter, candidates, text->text,
+                                       text->len, text->solid);
+    }
+    if (!filter->word_start || !text->starts)
+        return rule_filter_pass(filter, text->text, text->len);
+    for (size_t i = 0; i < text->start_count; i++) {
+        size_t at = text->starts[i];
+        uint64_t candidates = filter->first[(unsigned char)text->text[at]];
+        if (candidates &&
+            needle_at(filter, candidates, text->text, text->len, at))
             return 1;
     }
     return 0;

@@ -19,6 +19,10 @@ typedef struct {
     int usable;     /* 0 when the pattern gave no strings: always run it */
     int anchored;   /* the pattern starts with "^": matches start at 0 */
     int skip_space; /* an anchored match may start after leading spaces */
+    /* The pattern starts with "\b" and every needle with a letter or a
+     * digit, so a match starts only where a word does. */
+    int word_start;
+    int space_first; /* some needle starts with whitespace */
     size_t needle_count;
     rule_needle_t needles[RULE_FILTER_NEEDLES];
     /* Bit i of first[c] is set when needle i starts with byte c. */
@@ -36,5 +40,20 @@ void rule_filter_build(const char *pattern, rule_filter_t *filter);
  * caseless matching relates other characters to ASCII letters (the
  * Kelvin sign to "k"), so callers run the rule without asking. */
 int rule_filter_pass(const rule_filter_t *filter, const char *text, size_t len);
+
+/* A folded ASCII text prepared once for the filters of every rule. */
+typedef struct {
+    const char *text;
+    size_t len;
+    size_t solid; /* offset of the first byte that is not whitespace */
+    const uint32_t *starts; /* offsets where a word starts, or NULL */
+    size_t start_count;
+} rule_text_t;
+
+/* Does what rule_filter_pass() does on the prepared text. `starts` lists
+ * every offset i where text[i] is an ASCII letter or digit and i is 0 or
+ * text[i - 1] is neither that nor "_"; when it is NULL, filters that
+ * would use it scan every byte. */
+int rule_filter_pass_text(const rule_filter_t *filter, const rule_text_t *text);
 
 #endif

@@ -203,9 +203,46 @@ static int collect_token(const nlu_token_t *token, void *arg)
     return 0;
 }
 
+/* Does what nlu_tokenize_array() does on ASCII text, where a word is a
+ * run of letters and digits and folding lower-cases it. Returns the
+ * number of tokens, or max + 1. */
+static size_t tokenize_ascii(const unsigned char *s, size_t len,
+                             nlu_token_t *tokens, size_t max)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < len;) {
+        if (!is_ascii_word(s[i])) {
+            i++;
+            continue;
+        }
+        if (count == max)
+            return max + 1;
+        nlu_token_t *token = &tokens[count++];
+        size_t used = 0;
+        int number = 1;
+        token->start = i;
+        for (; i < len && is_ascii_word(s[i]); i++) {
+            if (used + 1 == sizeof token->folded)
+                continue; /* folded to 63 bytes, as nlu_fold() does */
+            number &= s[i] <= '9';
+            token->folded[used++] = (char)ascii_lower(s[i]);
+        }
+        token->folded[used] = '\0';
+        token->end = i;
+        token->is_number = number;
+    }
+    return count;
+}
+
 size_t nlu_tokenize_array(const char *text, size_t len, nlu_token_t *tokens,
                           size_t max)
 {
+    const unsigned char *s = (const unsigned char *)text;
+    size_t ascii = 0;
+    while (ascii < len && s[ascii] < 0x80)
+        ascii++;
+    if (ascii == len)
+        return tokenize_ascii(s, len, tokens, max);
     token_array_t array = {tokens, max, 0};
     nlu_tokenize(text, len, collect_token, &array);
     return array.count;

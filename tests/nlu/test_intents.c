@@ -231,6 +231,12 @@ static void parse_matches_reference(void **state)
         "\xe2\x84\xaalopt", /* the Kelvin sign, caselessly a "k" */
         "technologiebedrijfsbezoekje xyzzy 12,5 uur per week in 3500",
         "weet ik niet",
+        "okay , thx",
+        " \tDank je wel!",
+        "ok ja",
+        "zeg, met een mens praten aub",
+        "ik_wil met een mens praten",
+        "wat is een checklist_",
     };
     for (size_t i = 0; i < sizeof extra / sizeof *extra; i++)
         check_against_reference(model, lang, extra[i]);
@@ -255,6 +261,38 @@ static void parse_matches_reference(void **state)
     fclose(file);
     nlu_lang_free(lang);
     assert_true(lines > 200);
+}
+
+/* A word the model does not know is parsed from its stored results the
+ * second time: the result must be the same as the first time. */
+static void parse_unknown_twice(void **state)
+{
+    const nlu_model_t *model = *state;
+    static const char *const texts[] = {
+        "wij zijn een klein metaalbdrijf in Lueven",
+        "kunnen jullie ons helpen met een stagepltas voor zeventienjarigen",
+        "zorgbedrijfjes blorptech frobnicatie 25 wreknemers",
+        "ik wil een echte persoonn spreken",
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
+        nlu_result_t first, second;
+        nlu_parse(model, texts[i], &first);
+        nlu_parse(model, texts[i], &second);
+        assert_int_equal(first.intent_count, second.intent_count);
+        assert_int_equal(first.entity_count, second.entity_count);
+        assert_int_equal(first.rule_matched, second.rule_matched);
+        for (size_t k = 0; k < first.intent_count; k++) {
+            assert_string_equal(first.intents[k].name, second.intents[k].name);
+            assert_true(first.intents[k].score == second.intents[k].score);
+        }
+        for (size_t k = 0; k < first.entity_count; k++) {
+            assert_int_equal(first.entities[k].kind, second.entities[k].kind);
+            assert_string_equal(first.entities[k].value,
+                                second.entities[k].value);
+            assert_int_equal(first.entities[k].start, second.entities[k].start);
+            assert_int_equal(first.entities[k].end, second.entities[k].end);
+        }
+    }
 }
 
 static void model_names_intents(void **state)
@@ -594,6 +632,7 @@ int main(void)
         cmocka_unit_test(parse_invalid_utf8),
         cmocka_unit_test(model_names_intents),
         cmocka_unit_test(parse_matches_reference),
+        cmocka_unit_test(parse_unknown_twice),
     };
     const struct CMUnitTest load_tests[] = {
         cmocka_unit_test(load_twice),
