@@ -65,9 +65,11 @@ static const char *pick_quick_reply(const json_t *offered, const char *line)
         json_object_get(json_array_get(offered, (size_t)n - 1), "value"));
 }
 
-static int run_chat(eng_bundle_t *bundle, int debug)
+static int run_chat(eng_bundle_t *bundle, const json_t *office_hours, int debug)
 {
-    eng_event_t event = {.kind = ENG_EV_START, .now = (long long)time(NULL)};
+    eng_event_t event = {.kind = ENG_EV_START,
+                         .office_hours = office_hours,
+                         .now = (long long)time(NULL)};
     eng_output_t out;
     if (eng_step(&bundle->content, NULL, &event, &out) != 0) {
         fprintf(stderr, "chat: out of memory\n");
@@ -100,6 +102,7 @@ static int run_chat(eng_bundle_t *bundle, int debug)
             continue;
         event = (eng_event_t){.kind = ENG_EV_VISITOR_TEXT,
                               .text = pick_quick_reply(offered, line),
+                              .office_hours = office_hours,
                               .now = (long long)time(NULL)};
         if (eng_step(&bundle->content, state, &event, &out) != 0) {
             fprintf(stderr, "chat: out of memory\n");
@@ -155,7 +158,7 @@ int cmd_chat(int argc, char **argv)
         return 1;
     }
     content_errors_free(&errs);
-    rc = run_chat(bundle, debug != NULL);
+    rc = run_chat(bundle, cfg.office_hours, debug != NULL);
     eng_bundle_free(bundle);
     cfg_free(&cfg);
     return rc;

@@ -13,13 +13,14 @@
     "       stemdesk kb show ID\n\n"                                           \
     "Searches the knowledge base like the desk does and prints the hits, "     \
     "best\nfirst, with their score and the reasons they fit. TEXT may be "     \
-    "empty (\"\")\nto rank by the facets alone."
+    "empty (\"\")\nto rank by the facets alone. With --recommend it ranks "    \
+    "initiatives as the\ndesk's recommendations do."
 
 #define POSITIONAL_MAX 64
 
 typedef struct {
     const char *level, *region, *sector, *size, *goal, *type;
-    const char *max_hours, *limit, *json;
+    const char *max_hours, *limit, *json, *recommend;
 } kb_options_t;
 
 /* Checks a facet option against the ids the kb knows; prints the valid
@@ -118,7 +119,12 @@ static int run_search(kb_t *kb, const char *text, const kb_options_t *o)
 
     size_t max = (size_t)limit, count = 0;
     kb_hit_t *hits = calloc(max, sizeof *hits);
-    if (!hits || kb_search(kb, text, &filter, hits, max, &count) != 0) {
+    int rc = -1;
+    if (hits && o->recommend)
+        rc = kb_recommend(kb, text, &filter, hits, max, &count);
+    else if (hits)
+        rc = kb_search(kb, text, &filter, hits, max, &count);
+    if (rc != 0) {
         fprintf(stderr, "stemdesk kb: search failed\n");
         free(hits);
         return 1;
@@ -182,6 +188,10 @@ int cmd_kb(int argc, char **argv)
          &o.max_hours},
         {"limit", "N", "number of hits to print (default 5)", &o.limit},
         {"json", NULL, "print the hits as JSON", &o.json},
+        {"recommend", NULL,
+         "rank initiatives as the desk recommends them: fill up with "
+         "entries that fail some facets, those that need more time last",
+         &o.recommend},
     };
     const char *positional[POSITIONAL_MAX];
     size_t positional_count;

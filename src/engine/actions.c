@@ -25,10 +25,8 @@ const char *eng_pick_variant(eng_turn_t *t, const json_t *prompt)
     return json_string_value(json_array_get(prompt, (size_t)counter % n));
 }
 
-/* Replaces every "{key}" in `template_text` with values[i] for keys[i]. */
-static void fill(char *out, size_t size, const char *template_text,
-                 const char *const *keys, const char *const *values,
-                 size_t count)
+void eng_fill(char *out, size_t size, const char *template_text,
+              const char *const *keys, const char *const *values, size_t count)
 {
     size_t used = 0;
     out[0] = '\0';
@@ -64,15 +62,9 @@ const char *eng_slot_label(eng_turn_t *t, const char *slot, char *buffer,
     const char *entity = json_string_value(json_object_get(def, "entity"));
     if (entity && !strcmp(entity, "time"))
         return eng_time_label(t, atof(value), 0, buffer, size);
-    size_t i;
-    json_t *item;
-    json_array_foreach(json_object_get(def, "values"), i, item)
-    {
-        const char *v = json_string_value(json_object_get(item, "value"));
-        if (v && !strcmp(v, value))
-            return json_string_value(json_object_get(item, "label"));
-    }
-    return value;
+    /* The other slots contain facet values, labelled in lang/facets.json. */
+    const char *label = kb_facet_label(t->content->kb, entity, value);
+    return label ? label : value;
 }
 
 /* Writes hours the Dutch way, with a decimal comma: "4", "1,5". */
@@ -109,7 +101,7 @@ const char *eng_time_label(eng_turn_t *t, double per_month, int estimate,
     const char *tpl = json_string_value(json_object_get(t->script->texts, key));
     const char *keys[] = {"number"};
     const char *values[] = {number};
-    fill(buffer, size, tpl ? tpl : "{number}", keys, values, 1);
+    eng_fill(buffer, size, tpl ? tpl : "{number}", keys, values, 1);
     return buffer;
 }
 
@@ -134,14 +126,14 @@ static void build_summary(eng_turn_t *t, char *out, size_t size)
         if (!label) {
             /* An unknown slot shows summary_unknown as its value, in the
              * slot's own summary line ("Doel: nog niet bepaald"). */
-            fill(buffer, sizeof buffer,
-                 or_empty(json_string_value(
-                     json_object_get(t->script->texts, "summary_unknown"))),
-                 keys, values, 2);
+            eng_fill(buffer, sizeof buffer,
+                     or_empty(json_string_value(
+                         json_object_get(t->script->texts, "summary_unknown"))),
+                     keys, values, 2);
             values[0] = buffer;
         }
         const char *tpl = json_string_value(json_object_get(def, "summary"));
-        fill(line, sizeof line, tpl ? tpl : "", keys, values, 2);
+        eng_fill(line, sizeof line, tpl ? tpl : "", keys, values, 2);
         used += (size_t)snprintf(out + used, size - used, "%s- %s",
                                  used ? "\n" : "", line);
         if (used >= size)
@@ -178,18 +170,23 @@ char *eng_expand(eng_turn_t *t, const char *template_text)
                       json_object_get(t->script->slots, changed), "label"))
                 : NULL;
 
+    char office_hours[1024];
     const char *keys[] = {"summary", "entry",         "partner",
                           "advisor", "changed_label", "changed_value",
-                          "noted"};
-    const char *values[] = {summary,
-                            entry_title(t, "entry"),
-                            entry_title(t, "partner"),
-                            eng_state_str(t->state, "advisor"),
-                            changed_label,
-                            changed_value,
-                            eng_state_str(t->state, "_noted")};
-    fill(out, ENG_TEXT_MAX, template_text ? template_text : "", keys, values,
-         sizeof keys / sizeof *keys);
+                          "noted",   "office_hours"};
+    const char *values[] = {
+        summary,
+        entry_title(t, "entry"),
+        entry_title(t, "partner"),
+        eng_state_str(t->state, "advisor"),
+        changed_label,
+        changed_value,
+        eng_state_str(t->state, "_noted"),
+        strstr(template_text ? template_text : "", "{office_hours}")
+            ? eng_office_hours(t, office_hours, sizeof office_hours)
+            : NULL};
+    eng_fill(out, ENG_TEXT_MAX, template_text ? template_text : "", keys,
+             values, sizeof keys / sizeof *keys);
     return out;
 }
 
@@ -242,86 +239,9 @@ static json_t *hit_card(const kb_hit_t *hit)
                      "summary", hit->summary, "why", why);
 }
 
-/* Hours per month that an entry needs, or -1 when its effort gives none. */
-static double entry_hours(eng_turn_t *t, const char *id)
-{
-    json_t *hours =
-        json_object_get(json_object_get(kb_entry(t->content->kb, id), "effort"),
-                        "hours_per_year");
-    return json_is_number(hours) ? json_number_value(hours) / 12.0 : -1;
-}
-
-/* Puts the card_more_time reason ("vraagt meer tijd: ...") in front of a
- * hit's reasons. */
-static void add_more_time_reason(eng_turn_t *t, kb_hit_t *hit, double per_month)
-{
-    char label[96], reason[KB_REASON_MAX];
-    eng_time_label(t, per_month, 1, label, sizeof label);
-    const char *keys[] = {"time"};
-    const char *values[] = {label};
-    fill(reason, sizeof reason,
-         or_empty(json_string_value(
-             json_object_get(t->script->texts, "card_more_time"))),
-         keys, values, 1);
-    size_t keep = hit->reason_count < KB_MAX_REASONS ? hit->reason_count
-                                                     : KB_MAX_REASONS - 1;
-    memmove(hit->reasons[1], hit->reasons[0], keep * KB_REASON_MAX);
-    snprintf(hit->reasons[0], KB_REASON_MAX, "%s", reason);
-    hit->reason_count = keep + 1;
-}
-
-/* Puts the hits within `budget` hours per month first (in kb order), then
- * those of the best `max` that ask more time, least time first, each with
- * a card_more_time reason in front, then the rest in kb order. The hits
- * beyond `max` are there only to find entries that fit. Returns the
- * count. */
-static size_t order_by_time(eng_turn_t *t, kb_hit_t *hits, size_t count,
-                            size_t max, double budget)
-{
-    if (budget <= 0 || count == 0)
-        return count;
-    kb_hit_t *sorted = calloc(count, sizeof *sorted);
-    double *hours = calloc(count, sizeof *hours);
-    if (!sorted || !hours) {
-        free(sorted);
-        free(hours);
-        return count;
-    }
-    size_t n = 0;
-    for (size_t i = 0; i < count; i++) {
-        hours[i] = entry_hours(t, hits[i].id);
-        if (hours[i] >= 0 && hours[i] <= budget + 1e-9)
-            sorted[n++] = hits[i];
-    }
-    size_t first_over = n;
-    for (size_t i = 0; i < count && i < max; i++) {
-        if (hours[i] < 0 || hours[i] <= budget + 1e-9)
-            continue;
-        /* Least time first; equal hours keep their kb order. */
-        size_t j = n++;
-        while (j > first_over && entry_hours(t, sorted[j - 1].id) > hours[i]) {
-            sorted[j] = sorted[j - 1];
-            j--;
-        }
-        sorted[j] = hits[i];
-    }
-    for (size_t i = 0; i < count; i++)
-        if (hours[i] < 0 || (i >= max && hours[i] > budget + 1e-9))
-            sorted[n++] = hits[i];
-    for (size_t i = first_over; i < n; i++) {
-        double per_month = entry_hours(t, sorted[i].id);
-        if (per_month > budget + 1e-9)
-            add_more_time_reason(t, &sorted[i], per_month);
-    }
-    memcpy(hits, sorted, n * sizeof *hits);
-    free(sorted);
-    free(hours);
-    return n;
-}
-
 /* Recommends initiatives for the slots: entries that match every known
- * facet first, then those that match the most (see kb_recommend), and
- * within the time budget before those that ask more time. */
+ * facet first, then those that match the most, and within the time budget
+ * before those that need more time (see kb_recommend). */
 static void search_initiatives(eng_turn_t *t, const json_t *action)
 {
     kb_filter_t filter = {.type = "initiative",
@@ -331,18 +251,12 @@ static void search_initiatives(eng_turn_t *t, const json_t *action)
                           .size = slot_value(t, "size"),
                           .goal = slot_value(t, "goal"),
                           .max_hours_per_month = slot_number(t, "time")};
-    /* Twice the cards are fetched so that entries within the time budget
-     * can move up past those that ask more time. */
     size_t max = (size_t)t->script->cards_max;
-    size_t window = filter.max_hours_per_month > 0 ? 2 * max : max;
-    kb_hit_t *hits = calloc(window, sizeof *hits);
+    kb_hit_t *hits = calloc(max, sizeof *hits);
     size_t count = 0;
     if (!hits || !t->content->kb ||
-        kb_recommend(t->content->kb, "", &filter, hits, window, &count) != 0)
+        kb_recommend(t->content->kb, "", &filter, hits, max, &count) != 0)
         count = 0;
-    count = order_by_time(t, hits, count, max, filter.max_hours_per_month);
-    if (count > max)
-        count = max;
 
     json_t *shown = json_object_get(t->state, "shown");
     if (count == 0) {
@@ -461,8 +375,8 @@ static void show_route(eng_turn_t *t, const json_t *action)
         const char *values[] = {
             order, json_string_value(json_object_get(steps[i], "title")), dos,
             donts};
-        fill(line, sizeof line, tpl ? tpl : "{order}. {title}", keys, values,
-             4);
+        eng_fill(line, sizeof line, tpl ? tpl : "{order}. {title}", keys,
+                 values, 4);
         append_line(text, sizeof text, line);
     }
     eng_say(t, "bot", text, NULL, NULL);

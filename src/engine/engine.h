@@ -49,7 +49,11 @@ typedef struct {
     const char *outcome;      /* for ENG_EV_CLOSED */
     int advisors_online;      /* advisors online and available right now */
     int office_open;          /* 1 within office hours */
-    long long now;            /* Unix time in seconds */
+    /* The office hours setting, {"mon": ["09:00", "17:00"], ...}; a missing
+     * day is closed. Borrowed; NULL reads as no open day. The
+     * {office_hours} placeholder shows them. */
+    const json_t *office_hours;
+    long long now; /* Unix time in seconds */
 } eng_event_t;
 
 typedef struct {

@@ -75,6 +75,10 @@ void eng_effect_status(eng_turn_t *t, const char *mode);
 const char *eng_run_action(eng_turn_t *t, const json_t *action);
 /* Evaluates a condition object; a NULL condition holds. */
 int eng_condition(eng_turn_t *t, const json_t *when);
+/* Writes `template_text` into out[size] with every "{keys[i]}" replaced
+ * by values[i] (NULL reads as ""); other braces are copied. */
+void eng_fill(char *out, size_t size, const char *template_text,
+              const char *const *keys, const char *const *values, size_t count);
 /* Expands {placeholders} in a Dutch template. The caller frees. */
 char *eng_expand(eng_turn_t *t, const char *template_text);
 /* The Dutch label of a slot's current value, or NULL. Borrowed or from
@@ -91,5 +95,12 @@ json_t *eng_slots_summary(const json_t *state);
  * with the script's time_value texts. `estimate` always says "ongeveer". */
 const char *eng_time_label(eng_turn_t *t, double per_month, int estimate,
                            char *buffer, size_t size);
+
+/* hours.c */
+/* Writes the event's office hours as Dutch text ("van maandag tot en met
+ * vrijdag van 9.00 tot 17.00 uur") into `buffer` with the script's
+ * office_* texts; office_hours_none when no day is open. Returns
+ * `buffer`. */
+const char *eng_office_hours(eng_turn_t *t, char *buffer, size_t size);
 
 #endif

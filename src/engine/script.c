@@ -10,15 +10,47 @@
 
 /* Texts that the engine itself says; each must exist in some file. */
 static const char *const required_texts[] = {
-    "clarify",         "fallback",       "slot_changed",
-    "slot_unknown",    "advisor_joined", "advisor_released",
-    "advisor_waiting", "advisor_busy",   "closed",
-    "contact_invalid", "results_intro",  "no_results",
-    "checklist_intro", "route_intro",    "no_entry",
-    "summary_unknown", "time_value",     "route_step",
-    "slot_skipped",    "slots_noted",    "time_value_about",
-    "time_value_year", "card_more_time",
+    "clarify",           "fallback",          "slot_changed",
+    "slot_unknown",      "advisor_joined",    "advisor_released",
+    "advisor_waiting",   "advisor_busy",      "closed",
+    "contact_invalid",   "results_intro",     "no_results",
+    "checklist_intro",   "route_intro",       "no_entry",
+    "summary_unknown",   "time_value",        "route_step",
+    "slot_skipped",      "slots_noted",       "time_value_about",
+    "time_value_year",   "office_weekdays",   "office_days_every",
+    "office_days_range", "office_days_list",  "office_hours_span",
+    "office_and",        "office_hours_none",
 };
+
+/* Placeholders that the engine fills in node prompts and in every text
+ * not listed in own_placeholders. */
+static const char *const general_placeholders[] = {
+    "summary",       "entry", "partner",      "advisor", "changed_label",
+    "changed_value", "noted", "office_hours", NULL};
+
+/* Texts filled with placeholders of their own; with `required`, the text
+ * must use each of them. */
+static const struct {
+    const char *text;
+    const char *placeholders[5]; /* NULL-terminated */
+    int required;
+} own_placeholders[] = {
+    {"time_value", {"number", NULL}, 0},
+    {"time_value_about", {"number", NULL}, 0},
+    {"time_value_year", {"number", NULL}, 0},
+    {"summary_unknown", {"label", "slot", NULL}, 0},
+    {"route_step", {"order", "title", "dos", "donts", NULL}, 0},
+    {"office_weekdays", {NULL}, 0},
+    {"office_days_every", {NULL}, 0},
+    {"office_days_range", {"first", "last", NULL}, 1},
+    {"office_days_list", {"days", NULL}, 1},
+    {"office_hours_span", {"days", "open", "close", NULL}, 1},
+    {"office_and", {NULL}, 0},
+    {"office_hours_none", {NULL}, 0},
+};
+
+/* Placeholders of a slot's "summary". */
+static const char *const summary_placeholders[] = {"label", "slot", NULL};
 
 static const char *const entity_kinds[] = {"region", "level",  "time",
                                            "size",   "sector", "goal"};
@@ -610,10 +642,12 @@ static void load_slot(loader_t *ld, const content_file_t *file, size_t index,
                 "write a Dutch text", "slot \"%s\" needs a string \"%s\"", name,
                 strings[i]);
         }
-    json_t *values = json_object_get(slot, "values");
-    if (values) {
+    if (json_object_get(slot, "values")) {
         snprintf(ptr, sizeof ptr, "%s/values", base);
-        check_quick_replies(ld, file, ptr, values);
+        content_error_at(ld->errs, file, ptr,
+                         "remove \"values\"; the values of a slot and their "
+                         "labels are those of its entity in lang/facets.json",
+                         "slot \"%s\" lists values", name);
     }
 }
 
@@ -737,6 +771,34 @@ static void check_slot_ref(loader_t *ld, const content_file_t *file,
                          "unknown slot \"%s\"", name);
 }
 
+/* Checks that `value` is a value of slot `name`: an id of the slot's
+ * facet in lang/facets.json. A time slot takes any number, and without a
+ * knowledge base (unit tests) nothing is checked. An unknown slot is
+ * reported elsewhere. */
+static void check_slot_value(loader_t *ld, const content_file_t *file,
+                             const char *pointer, const char *name,
+                             const char *value)
+{
+    json_t *slot = json_object_get(ld->script->slots, name);
+    const char *entity = json_string_value(json_object_get(slot, "entity"));
+    if (!ld->kb || !entity || !strcmp(entity, "time"))
+        return;
+    const char *ids[64];
+    size_t n = kb_facet_values(ld->kb, entity, ids, 64);
+    char hint[1024];
+    int used =
+        snprintf(hint, sizeof hint, "use a %s id of lang/facets.json:", entity);
+    for (size_t i = 0; i < n; i++) {
+        if (!strcmp(ids[i], value))
+            return;
+        if (used > 0 && (size_t)used < sizeof hint)
+            used += snprintf(hint + used, sizeof hint - (size_t)used, "%s %s",
+                             i ? "," : "", ids[i]);
+    }
+    content_error_at(ld->errs, file, pointer, hint,
+                     "unknown value \"%s\" of slot %s", value, name);
+}
+
 static void check_condition_refs(loader_t *ld, const content_file_t *file,
                                  const char *pointer, const json_t *when)
 {
@@ -769,6 +831,8 @@ static void check_condition_refs(loader_t *ld, const content_file_t *file,
         {
             snprintf(ptr, sizeof ptr, "%s/slot_is/%s", pointer, key);
             check_slot_ref(ld, file, ptr, key);
+            if (json_is_string(value))
+                check_slot_value(ld, file, ptr, key, json_string_value(value));
         }
     v = json_object_get(when, "topic");
     if (json_is_string(v) &&
@@ -830,6 +894,7 @@ static void check_quick_reply_refs(loader_t *ld, const content_file_t *file,
             memcpy(name, value + 5, n);
             name[n] = '\0';
             check_slot_ref(ld, file, ptr, name);
+            check_slot_value(ld, file, ptr, name, eq + 1);
         }
     }
 }
@@ -850,25 +915,6 @@ static int node_waits(const json_t *node)
     return json_object_get(node, "slot") || json_object_get(node, "capture") ||
            json_object_get(node, "on") ||
            json_is_true(json_object_get(node, "wait"));
-}
-
-/* Returns 1 when `value` is one of the "values" of slot `name`, or when
- * that slot lists no values. */
-static int is_slot_value(loader_t *ld, const char *name, const char *value)
-{
-    json_t *values =
-        json_object_get(json_object_get(ld->script->slots, name), "values");
-    if (!values)
-        return 1;
-    size_t i;
-    json_t *item;
-    json_array_foreach(values, i, item)
-    {
-        const char *v = json_string_value(json_object_get(item, "value"));
-        if (v && !strcmp(v, value))
-            return 1;
-    }
-    return 0;
 }
 
 /* "number_as": [{"below": 50, "value": "klein"}, ..., {"value": "groot"}]
@@ -910,10 +956,7 @@ static void check_number_as(loader_t *ld, const content_file_t *file,
             continue;
         }
         check_keys(ld, file, item, range, keys);
-        if (!is_slot_value(ld, slot, value))
-            content_error_at(ld->errs, file, item,
-                             "use a value listed under the slot's \"values\"",
-                             "unknown value \"%s\" of slot %s", value, slot);
+        check_slot_value(ld, file, item, slot, value);
         if (!below && i == last)
             continue;
         if (!json_is_number(below)) {
@@ -977,6 +1020,11 @@ static void check_node_refs(loader_t *ld, const char *id, const json_t *node)
         if ((ref = json_object_get(a, "slot")) && json_is_string(ref)) {
             snprintf(ptr, sizeof ptr, "%s/actions/%zu/slot", base, i);
             check_slot_ref(ld, file, ptr, json_string_value(ref));
+            json_t *value = json_object_get(a, "value");
+            snprintf(ptr, sizeof ptr, "%s/actions/%zu/value", base, i);
+            if (json_is_string(value))
+                check_slot_value(ld, file, ptr, json_string_value(ref),
+                                 json_string_value(value));
         }
         if ((ref = json_object_get(a, "entry")) && json_is_string(ref) &&
             ld->kb && !kb_entry(ld->kb, json_string_value(ref))) {
@@ -1019,36 +1067,6 @@ static void check_node_refs(loader_t *ld, const char *id, const json_t *node)
                          "node \"%s\" waits but offers no way out", id);
 }
 
-/* Every value of the slot's facet in lang/facets.json needs a label in
- * the slot's "values", or the summary would show its id. */
-static void check_slot_labels(loader_t *ld, const char *name,
-                              const json_t *slot)
-{
-    const char *entity = json_string_value(json_object_get(slot, "entity"));
-    const char *ids[64];
-    if (!ld->kb || !entity || !strcmp(entity, "time"))
-        return;
-    size_t n = kb_facet_values(ld->kb, entity, ids, 64);
-    for (size_t i = 0; i < n; i++) {
-        int found = 0;
-        size_t j;
-        json_t *item;
-        json_array_foreach(json_object_get(slot, "values"), j, item)
-        {
-            const char *value =
-                json_string_value(json_object_get(item, "value"));
-            if (value && !strcmp(value, ids[i]))
-                found = 1;
-        }
-        if (!found)
-            ITEM_ERROR(ld, "slots", name, "/values",
-                       "add {\"value\": \"...\", \"label\": \"...\"} "
-                       "with the label of lang/facets.json",
-                       "slot \"%s\" has no label for the %s value \"%s\"", name,
-                       entity, ids[i]);
-    }
-}
-
 /* Marks every node reachable from the start, the policy's nodes and the
  * routes, following next, on and goto actions. */
 static void mark_reachable(loader_t *ld, json_t *seen, const char *id)
@@ -1075,6 +1093,128 @@ static void mark_reachable(loader_t *ld, json_t *seen, const char *id)
         const char *target = json_string_value(json_object_get(a, "node"));
         if (target)
             mark_reachable(ld, seen, target);
+    }
+}
+
+/* Returns 1 when `name` is in the NULL-terminated `list`. */
+static int in_null_list(const char *name, size_t length,
+                        const char *const *list)
+{
+    for (size_t i = 0; list[i]; i++)
+        if (strlen(list[i]) == length && !strncmp(list[i], name, length))
+            return 1;
+    return 0;
+}
+
+/* Returns 1 when `text` uses "{name}". */
+static int uses_placeholder(const char *text, const char *name)
+{
+    char wanted[64];
+    snprintf(wanted, sizeof wanted, "{%s}", name);
+    return strstr(text, wanted) != NULL;
+}
+
+/* Reports each "{name}" (lower-case letters and "_") in the strings of
+ * `prompt` that is not in `allowed`, and with `required` each name of
+ * `allowed` that a string lacks. Other braces are text. */
+static void check_placeholders(loader_t *ld, const content_file_t *file,
+                               const char *pointer, const json_t *prompt,
+                               const char *const *allowed, int required)
+{
+    char hint[256] = "this text takes no placeholders";
+    if (allowed[0]) {
+        int used = snprintf(hint, sizeof hint, "use");
+        for (size_t i = 0; allowed[i] && used > 0 && (size_t)used < sizeof hint;
+             i++)
+            used += snprintf(hint + used, sizeof hint - (size_t)used, "%s {%s}",
+                             i ? "," : "", allowed[i]);
+    }
+    size_t count = json_is_array(prompt) ? json_array_size(prompt) : 1;
+    for (size_t n = 0; n < count; n++) {
+        const json_t *item =
+            json_is_array(prompt) ? json_array_get(prompt, n) : prompt;
+        const char *text = json_string_value(item);
+        if (!text)
+            continue;
+        char ptr[400];
+        if (json_is_array(prompt))
+            snprintf(ptr, sizeof ptr, "%s/%zu", pointer, n);
+        else
+            snprintf(ptr, sizeof ptr, "%s", pointer);
+        for (const char *p = strchr(text, '{'); p; p = strchr(p + 1, '{')) {
+            size_t length = strspn(p + 1, "abcdefghijklmnopqrstuvwxyz_");
+            if (length == 0 || p[1 + length] != '}' ||
+                in_null_list(p + 1, length, allowed))
+                continue;
+            content_error_at(ld->errs, file, ptr, hint,
+                             "unknown placeholder {%.*s}", (int)length, p + 1);
+        }
+        for (size_t i = 0; required && allowed[i]; i++)
+            if (!uses_placeholder(text, allowed[i]))
+                content_error_at(ld->errs, file, ptr, hint,
+                                 "the text lacks the placeholder {%s}",
+                                 allowed[i]);
+    }
+}
+
+/* Checks the placeholders of every text, node prompt and slot summary,
+ * and that office_weekdays names the seven days. */
+static void check_texts(loader_t *ld)
+{
+    const dlg_script_t *s = ld->script;
+    const char *key;
+    json_t *v;
+    json_object_foreach(s->texts, key, v)
+    {
+        const char *const *allowed = general_placeholders;
+        int required = 0;
+        for (size_t i = 0;
+             i < sizeof own_placeholders / sizeof *own_placeholders; i++)
+            if (!strcmp(own_placeholders[i].text, key)) {
+                allowed = own_placeholders[i].placeholders;
+                required = own_placeholders[i].required;
+            }
+        char ptr[200];
+        snprintf(ptr, sizeof ptr, "/texts/%s", key);
+        check_placeholders(ld, origin_file(ld, "texts", key), ptr, v, allowed,
+                           required);
+    }
+    json_t *days = json_object_get(s->texts, "office_weekdays");
+    if (days && (!json_is_array(days) || json_array_size(days) != 7))
+        ITEM_ERROR(ld, "texts", "office_weekdays", "",
+                   "write [\"maandag\", \"dinsdag\", ..., \"zondag\"]",
+                   "office_weekdays must list the 7 days, Monday first");
+
+    json_object_foreach(s->nodes, key, v)
+    {
+        const content_file_t *file = origin_file(ld, "nodes", key);
+        const char *prompts[] = {"say", "retry"};
+        char ptr[360];
+        for (size_t i = 0; i < 2; i++) {
+            json_t *prompt = json_object_get(v, prompts[i]);
+            snprintf(ptr, sizeof ptr, "/nodes/%s/%s", key, prompts[i]);
+            if (prompt)
+                check_placeholders(ld, file, ptr, prompt, general_placeholders,
+                                   0);
+        }
+        size_t i;
+        json_t *action;
+        json_array_foreach(json_object_get(v, "actions"), i, action)
+        {
+            json_t *say = json_object_get(action, "say");
+            snprintf(ptr, sizeof ptr, "/nodes/%s/actions/%zu/say", key, i);
+            if (say)
+                check_placeholders(ld, file, ptr, say, general_placeholders, 0);
+        }
+    }
+    json_object_foreach(s->slots, key, v)
+    {
+        json_t *summary = json_object_get(v, "summary");
+        char ptr[200];
+        snprintf(ptr, sizeof ptr, "/slots/%s/summary", key);
+        if (summary)
+            check_placeholders(ld, origin_file(ld, "slots", key), ptr, summary,
+                               summary_placeholders, 0);
     }
 }
 
@@ -1142,7 +1282,7 @@ static void check_references(loader_t *ld, const content_file_t *policy)
     }
 
     json_object_foreach(s->nodes, key, v) check_node_refs(ld, key, v);
-    json_object_foreach(s->slots, key, v) check_slot_labels(ld, key, v);
+    check_texts(ld);
 
     json_t *seen = json_object();
     for (size_t p = 0; p < 5; p++)

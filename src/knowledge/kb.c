@@ -480,3 +480,16 @@ size_t kb_facet_values(const kb_t *kb, const char *facet, const char **values,
     }
     return 0;
 }
+
+const char *kb_facet_label(const kb_t *kb, const char *facet, const char *value)
+{
+    if (!kb || !facet || !value)
+        return NULL;
+    for (int kind = 0; kind < KB_FACET_COUNT; kind++) {
+        if (strcmp(kb_facet_names[kind], facet) != 0)
+            continue;
+        int index = kb_facet_find(&kb->facets, kind, value);
+        return index < 0 ? NULL : kb->facets.facets[kind].values[index].label;
+    }
+    return NULL;
+}

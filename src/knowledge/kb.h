@@ -105,4 +105,10 @@ int kb_find_partners(kb_t *kb, const char *sector, const char *region,
 size_t kb_facet_values(const kb_t *kb, const char *facet, const char **values,
                        size_t max);
 
+/* Returns the Dutch label of a facet value ("limburg" of "region" gives
+ * "Limburg"), borrowed until kb_free(), or NULL for an unknown facet or
+ * value. These labels exist only in lang/facets.json. */
+const char *kb_facet_label(const kb_t *kb, const char *facet,
+                           const char *value);
+
 #endif

@@ -222,6 +222,9 @@ typedef struct {
     double text;      /* BM25 relevance, higher is better; 0 without text */
     double facets;
     double score;
+    int group;    /* time-budget group of a recommendation (search.c) */
+    double hours; /* hours per month it needs, -1 when unknown */
+    size_t rank;  /* position before the time-budget ordering */
 } kb_candidate_t;
 
 /* Memory that every search reuses, one slot per item. */

@@ -13,11 +13,13 @@
 #define TEMPLATE_HOURS_ABOUT "ongeveer %s uur per maand"
 #define TEMPLATE_HOURS_YEAR "ongeveer %s uur per jaar"
 #define TEMPLATE_BUDGET_YEAR "ongeveer %s per jaar"
+#define TEMPLATE_MORE_TIME "vraagt meer tijd: %s"
 #define TEXT_HOURS_UNDER_ONE "minder dan een uur per maand"
 #define TEXT_HOURS_UNKNOWN "de benodigde tijd is niet bekend"
 
 /* Specificity of each kind of reason; reasons are listed most specific
- * first. */
+ * first. That an entry needs more time than the budget comes before all. */
+#define RANK_MORE_TIME 100
 #define RANK_SECTOR 90
 #define RANK_REGION 85
 #define RANK_LEVEL 80
@@ -76,12 +78,36 @@ static void format_number(double hours, char *out, size_t size)
         snprintf(out, size, "%ld", whole);
 }
 
+/* Adds "vraagt meer tijd: ongeveer 2 uur per maand" for an entry that
+ * needs more than the budget, which only a recommendation returns. Under an
+ * hour a month the hours are per year and whole, up to 10 hours a month in
+ * halves, above that whole. */
+static void add_more_time(reasons_t *r, double per_month)
+{
+    char number[32], about[96], text[KB_REASON_MAX];
+    if (per_month < 1.0) {
+        double per_year = floor(per_month * 12.0 + 0.5);
+        format_number(per_year < 1.0 ? 1.0 : per_year, number, sizeof number);
+        snprintf(about, sizeof about, TEMPLATE_HOURS_YEAR, number);
+    } else {
+        format_number(per_month < 10.0 ? per_month : floor(per_month + 0.5),
+                      number, sizeof number);
+        snprintf(about, sizeof about, TEMPLATE_HOURS_ABOUT, number);
+    }
+    snprintf(text, sizeof text, TEMPLATE_MORE_TIME, about);
+    add(r, RANK_MORE_TIME, text);
+}
+
 static void add_hours(reasons_t *r, const kb_item_t *item, double max)
 {
     if (max <= 0 || !item->has_effort)
         return;
     if (!item->hours_known) {
         add(r, RANK_HOURS_UNKNOWN, TEXT_HOURS_UNKNOWN);
+        return;
+    }
+    if (item->hours_per_year / 12.0 > max) {
+        add_more_time(r, item->hours_per_year / 12.0);
         return;
     }
     /* "vraagt ongeveer 2 uur per maand, u hebt er 4"; a budget under an

@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/log.h"
@@ -275,6 +276,48 @@ static size_t select_top(kb_candidate_t *c, size_t count, size_t max)
     return top;
 }
 
+/* Groups of a recommendation with a time budget, in the order shown. */
+enum {
+    GROUP_WITHIN,    /* needs no more than the budget */
+    GROUP_MORE_TIME, /* among the best `max`, but needs more time */
+    GROUP_REST       /* time unknown, or needs more time and ranks lower */
+};
+
+static int by_time_group(const void *a, const void *b)
+{
+    const kb_candidate_t *x = a, *y = b;
+    if (x->group != y->group)
+        return x->group < y->group ? -1 : 1;
+    if (x->group == GROUP_MORE_TIME && x->hours != y->hours)
+        return x->hours < y->hours ? -1 : 1;
+    return x->rank < y->rank ? -1 : x->rank > y->rank;
+}
+
+/* Reorders the best candidates of a recommendation by the time budget:
+ * those within it first, in rank order, then those of the best `max` that
+ * need more time, least time first, then the rest in rank order. `c` has
+ * `top` candidates, best first, fetched as twice `max` so that entries
+ * within the budget can move up past those that need more time. Returns
+ * the number to keep, at most `max`. */
+static size_t order_by_time(const kb_t *kb, kb_candidate_t *c, size_t top,
+                            size_t max)
+{
+    for (size_t i = 0; i < top; i++) {
+        const kb_item_t *item = &kb->items[c[i].item];
+        int known = item->has_effort && item->hours_known;
+        c[i].rank = i;
+        c[i].hours = known ? item->hours_per_year / 12.0 : -1;
+        if (!known)
+            c[i].group = GROUP_REST;
+        else if (!(c[i].failed & KB_FAILED_HOURS))
+            c[i].group = GROUP_WITHIN;
+        else
+            c[i].group = i < max ? GROUP_MORE_TIME : GROUP_REST;
+    }
+    qsort(c, top, sizeof *c, by_time_group);
+    return top < max ? top : max;
+}
+
 /* Writes the query words found in a candidate as "a, b" into `out`. */
 static void matched_words(const query_t *q, uint64_t matched, char *out,
                           size_t size)
@@ -295,7 +338,8 @@ static void matched_words(const query_t *q, uint64_t matched, char *out,
     }
 }
 
-/* Fills a hit; a facet the entry fails gives no reason. */
+/* Fills a hit; a facet the entry fails gives no reason, except the time
+ * budget, which gives the reason that the entry needs more time. */
 static void fill_hit(const kb_t *kb, const kb_candidate_t *c,
                      const kb_query_filter_t *filter, const char *words,
                      kb_hit_t *hit)
@@ -307,8 +351,6 @@ static void fill_hit(const kb_t *kb, const kb_candidate_t *c,
     for (int kind = 0; kind < KB_FACET_COUNT; kind++)
         if (c->failed & (1u << kind))
             *values[kind] = -1;
-    if (c->failed & KB_FAILED_HOURS)
-        passed.max_hours_per_month = 0;
 
     memset(hit, 0, sizeof *hit);
     kb_copy_utf8(hit->id, sizeof hit->id, item->id);
@@ -321,7 +363,8 @@ static void fill_hit(const kb_t *kb, const kb_candidate_t *c,
 }
 
 /* Runs a search; `relaxed` keeps entries that fail facets other than the
- * type and the region, ranked after those that pass every facet. */
+ * type and the region, ranked after those that pass every facet, and
+ * orders them by the time budget when the filter sets one. */
 static int run(kb_t *kb, const char *text, const kb_query_filter_t *filter,
                int relaxed, kb_hit_t *hits, size_t max, size_t *count)
 {
@@ -343,7 +386,13 @@ static int run(kb_t *kb, const char *text, const kb_query_filter_t *filter,
         c[i].score =
             c[i].facets + (best > 0 ? TEXT_WEIGHT * c[i].text / best : 0);
 
-    size_t top = select_top(c, found, max);
+    int by_time = relaxed && filter->max_hours_per_month > 0;
+    size_t window = max;
+    if (by_time)
+        window = max <= found / 2 ? 2 * max : found;
+    size_t top = select_top(c, found, window);
+    if (by_time)
+        top = order_by_time(kb, c, top, max);
     for (size_t i = 0; i < top; i++) {
         char words[KB_REASON_MAX];
         /* Leaves room for the template around the words. */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/config.h"
 #include "engine/engine.h"
 
 typedef struct {
@@ -311,7 +312,10 @@ static void show(const json_t *turn, const eng_output_t *out)
     free(effects);
 }
 
-static int run_file(const eng_content_t *content, const char *path, int verbose)
+/* `office_hours` is the server's default setting; a file may give its
+ * own under "office_hours". */
+static int run_file(const eng_content_t *content, const json_t *office_hours,
+                    const char *path, int verbose)
 {
     json_error_t error;
     json_t *root = json_load_file(path, 0, &error);
@@ -325,11 +329,15 @@ static int run_file(const eng_content_t *content, const char *path, int verbose)
         (int)json_integer_value(json_object_get(root, "advisors_online"));
     json_t *open = json_object_get(root, "office_open");
     int office_open = open ? json_is_true(open) : 1;
+    json_t *hours = json_object_get(root, "office_hours");
+    if (hours)
+        office_hours = hours;
 
     /* Every conversation starts with the welcome. */
     eng_event_t event = {.kind = ENG_EV_START,
                          .advisors_online = online,
                          .office_open = office_open,
+                         .office_hours = office_hours,
                          .now = 1700000000};
     eng_output_t out;
     if (eng_step(content, NULL, &event, &out) != 0) {
@@ -346,6 +354,7 @@ static int run_file(const eng_content_t *content, const char *path, int verbose)
         event = (eng_event_t){.kind = ENG_EV_VISITOR_TEXT,
                               .advisors_online = online,
                               .office_open = office_open,
+                              .office_hours = office_hours,
                               .now = 1700000000 + (long long)run.turn * 30};
         json_t *v;
         if ((v = json_object_get(turn, "advisors_online")))
@@ -407,9 +416,13 @@ int main(int argc, char **argv)
         return 1;
     }
     content_errors_free(&errs);
+    cfg_t cfg;
+    cfg_defaults(&cfg);
     int failed = 0;
     for (int i = first; i < argc; i++)
-        failed += run_file(&bundle->content, argv[i], verbose);
+        failed +=
+            run_file(&bundle->content, cfg.office_hours, argv[i], verbose);
+    cfg_free(&cfg);
     eng_bundle_free(bundle);
     return failed ? 1 : 0;
 }

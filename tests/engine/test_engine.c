@@ -1,5 +1,6 @@
 /* Unit tests of the dialogue engine on small fixture scripts, without an
- * NLU model or a knowledge base: quick-reply commands drive the turns. */
+ * NLU model: quick-reply commands drive the turns. The knowledge base is
+ * the small fixture of tests/knowledge, for the facet labels of lang/. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,8 +12,11 @@
 #include "engine/engine.h"
 
 #define FIXTURES "tests/engine/fixtures"
+#define KB_DIR "tests/knowledge/fixtures/basic"
+#define LANG_DIR "lang"
 
 typedef struct {
+    kb_t *kb;
     dlg_script_t *script;
     eng_content_t content;
 } fixture_t;
@@ -21,11 +25,13 @@ static int setup(void **ctx)
 {
     fixture_t *f = calloc(1, sizeof *f);
     content_errors_t errs = {0};
-    f->script = dlg_load(FIXTURES "/basic", NULL, NULL, &errs);
+    f->kb = kb_load(KB_DIR, LANG_DIR, &errs);
+    f->script = dlg_load(FIXTURES "/basic", NULL, f->kb, &errs);
     content_errors_print(&errs, stderr);
     assert_int_equal(errs.count, 0);
     assert_non_null(f->script);
     content_errors_free(&errs);
+    f->content.kb = f->kb;
     f->content.script = f->script;
     *ctx = f;
     return 0;
@@ -35,6 +41,7 @@ static int teardown(void **ctx)
 {
     fixture_t *f = *ctx;
     dlg_free(f->script);
+    kb_free(f->kb);
     free(f);
     return 0;
 }
@@ -163,7 +170,8 @@ static void slots_skip_known_questions(void **ctx)
     assert_string_equal(last_text(&out), "Welk doel?");
     eng_output_free(&out);
     say(f, &state, "slot:goal=talent", &out);
-    assert_non_null(strstr(last_text(&out), "Doel: talent aantrekken"));
+    assert_non_null(
+        strstr(last_text(&out), "Doel: technisch talent aantrekken"));
     assert_string_equal(json_string_value(json_object_get(state, "node")),
                         "summary");
     eng_output_free(&out);
@@ -202,7 +210,33 @@ static void correction_is_confirmed(void **ctx)
         "antwerpen");
     const char *first = json_string_value(
         json_object_get(json_array_get(out.messages, 0), "text"));
-    assert_string_equal(first, "Aangepast: regio is nu antwerpen.");
+    assert_string_equal(first, "Aangepast: regio is nu Antwerpen.");
+    eng_output_free(&out);
+    json_decref(state);
+}
+
+/* The summary shows the label from lang/facets.json, the only source of
+ * labels. Without a knowledge base it shows the id. */
+static void summary_uses_facet_labels(void **ctx)
+{
+    fixture_t *f = *ctx;
+    json_t *state = started(f);
+    eng_output_t out;
+    say(f, &state, "slot:region=belgie", &out);
+    eng_output_free(&out);
+    say(f, &state, "slot:goal=kennis", &out);
+    assert_non_null(strstr(last_text(&out), "Regio: heel België"));
+    assert_non_null(
+        strstr(last_text(&out),
+               "Doel: leerkrachten en leerlingen tonen wat uw bedrijf doet"));
+    eng_output_free(&out);
+
+    eng_content_t bare = {.script = f->script};
+    eng_event_t ev = {.kind = ENG_EV_VISITOR_TEXT,
+                      .text = "slot:region=limburg",
+                      .now = 3000};
+    assert_int_equal(eng_step(&bare, state, &ev, &out), 0);
+    assert_non_null(strstr(last_text(&out), "Regio: limburg"));
     eng_output_free(&out);
     json_decref(state);
 }
@@ -219,7 +253,7 @@ static void unsure_turns_escalate(void **ctx)
     eng_output_free(&out);
     say(f, &state, "nog eens blabla", &out);
     assert_true(has_effect(&out, "escalate", "reason", "unsure"));
-    assert_string_equal(last_text(&out), "Terugbellen?");
+    assert_non_null(strstr(last_text(&out), "Terugbellen?"));
     eng_output_free(&out);
     json_decref(state);
 }
@@ -241,6 +275,60 @@ static void escalation_waits_for_advisor(void **ctx)
                         "Ik zoek een adviseur voor u. Een ogenblik.");
     eng_output_free(&out);
     json_decref(state);
+}
+
+/* The callback offer shows the office hours of the event in Dutch: days
+ * with the same hours together, a run of three or more days as a range. */
+static void office_hours_in_callback_offer(void **ctx)
+{
+    fixture_t *f = *ctx;
+    static const struct {
+        const char *hours; /* the office_hours setting, or NULL */
+        const char *text;
+    } cases[] = {
+        {"{\"mon\": [\"09:00\", \"17:00\"], \"tue\": [\"09:00\", \"17:00\"], "
+         "\"wed\": [\"09:00\", \"17:00\"], \"thu\": [\"09:00\", \"17:00\"], "
+         "\"fri\": [\"09:00\", \"17:00\"]}",
+         "van maandag tot en met vrijdag van 9.00 tot 17.00 uur"},
+        {"{\"sat\": [\"10:00\", \"12:00\"], \"mon\": [\"08:30\", \"12:30\"], "
+         "\"tue\": [\"08:30\", \"12:30\"], \"wed\": [\"08:30\", \"12:30\"], "
+         "\"thu\": [\"08:30\", \"16:00\"]}",
+         "van maandag tot en met woensdag van 8.30 tot 12.30 uur, op "
+         "donderdag van 8.30 tot 16.00 uur en op zaterdag van 10.00 tot "
+         "12.00 uur"},
+        {"{\"mon\": [\"09:00\", \"12:00\"], \"wed\": [\"09:00\", \"12:00\"], "
+         "\"fri\": [\"09:00\", \"12:00\"]}",
+         "op maandag, woensdag en vrijdag van 9.00 tot 12.00 uur"},
+        {"{\"sat\": [\"10:00\", \"16:00\"], \"sun\": [\"10:00\", \"16:00\"]}",
+         "op zaterdag en zondag van 10.00 tot 16.00 uur"},
+        {"{\"mon\": [\"00:00\", \"24:00\"], \"tue\": [\"00:00\", \"24:00\"], "
+         "\"wed\": [\"00:00\", \"24:00\"], \"thu\": [\"00:00\", \"24:00\"], "
+         "\"fri\": [\"00:00\", \"24:00\"], \"sat\": [\"00:00\", \"24:00\"], "
+         "\"sun\": [\"00:00\", \"24:00\"]}",
+         "elke dag van 0.00 tot 24.00 uur"},
+        {"{}", "na afspraak"},
+        {"{\"mon\": [\"9\", \"17\"]}", "na afspraak"},
+        {NULL, "na afspraak"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        json_t *hours =
+            cases[i].hours ? json_loads(cases[i].hours, 0, NULL) : NULL;
+        assert_true(!cases[i].hours || hours);
+        json_t *state = started(f);
+        eng_event_t ev = {.kind = ENG_EV_VISITOR_TEXT,
+                          .text = "intent:ask_human",
+                          .office_hours = hours,
+                          .now = 2000};
+        eng_output_t out;
+        step(f, &state, &ev, &out);
+        char expected[512];
+        snprintf(expected, sizeof expected,
+                 "Geen adviseur. Bereikbaar %s. Terugbellen?", cases[i].text);
+        assert_string_equal(last_text(&out), expected);
+        eng_output_free(&out);
+        json_decref(state);
+        json_decref(hours);
+    }
 }
 
 static void advisor_mode_is_silent(void **ctx)
@@ -294,7 +382,7 @@ static void callback_needs_consent(void **ctx)
     json_t *state = started(f);
     eng_output_t out;
     say(f, &state, "intent:ask_human", &out); /* no advisor online */
-    assert_string_equal(last_text(&out), "Terugbellen?");
+    assert_non_null(strstr(last_text(&out), "Terugbellen?"));
     eng_output_free(&out);
     say(f, &state, "intent:affirm", &out);
     assert_string_equal(last_text(&out), "Mogen we uw gegevens bewaren?");
@@ -481,7 +569,10 @@ static void load_reports_every_error(void **ctx)
 {
     (void)ctx;
     content_errors_t errs = {0};
-    dlg_script_t *script = dlg_load(FIXTURES "/broken", NULL, NULL, &errs);
+    kb_t *kb = kb_load(KB_DIR, LANG_DIR, &errs);
+    assert_non_null(kb);
+    dlg_script_t *script = dlg_load(FIXTURES "/broken", NULL, kb, &errs);
+    kb_free(kb);
     assert_null(script);
     assert_true(has_error(&errs, "unknown node \"nowhere\""));
     assert_true(has_error(&errs, "unknown key \"colour\""));
@@ -492,6 +583,11 @@ static void load_reports_every_error(void **ctx)
     assert_true(has_error(&errs, "unknown action \"fly\""));
     assert_true(has_error(&errs, "number_as needs a node with a slot"));
     assert_true(has_error(&errs, "unknown value \"geld\" of slot goal"));
+    assert_true(has_error(&errs, "unknown value \"limburgg\" of slot region"));
+    assert_true(has_error(&errs, "slot \"goal\" lists values"));
+    assert_true(has_error(&errs, "unknown placeholder {ofice_hours}"));
+    assert_true(has_error(&errs, "the text lacks the placeholder {open}"));
+    assert_true(has_error(&errs, "office_weekdays must list the 7 days"));
     assert_true(has_error(&errs, "below 5 is not greater than 10"));
     assert_true(has_error(&errs, "unknown node \"escalate_route\"") ||
                 has_error(&errs, "has no way out"));
@@ -516,8 +612,12 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(correction_is_confirmed, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(summary_uses_facet_labels, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(unsure_turns_escalate, setup, teardown),
         cmocka_unit_test_setup_teardown(escalation_waits_for_advisor, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(office_hours_in_callback_offer, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(advisor_mode_is_silent, setup,
                                         teardown),

@@ -132,7 +132,48 @@ static void test_recommend_relaxes_hours(void **state)
     int dual = rank_of(hits, n, "duaal-traject");
     assert_true(dual > rank_of(hits, n, "robotica-limburg"));
     assert_true(dual > rank_of(hits, n, "kleuterproject"));
-    assert_false(has_reason(&hits[dual], "uur per maand"));
+    assert_string_equal(hits[dual].reasons[0],
+                        "vraagt meer tijd: ongeveer 3,5 uur per maand");
+    assert_false(has_reason(&hits[dual], "u hebt er"));
+}
+
+/* With a time budget, entries within it come first even when they fail
+ * more facets, then those that need more time, least time first, each
+ * saying so in its first reason, then those whose time is unknown. */
+static void test_recommend_orders_by_time(void **state)
+{
+    kb_hit_t hits[16];
+    kb_filter_t filter = limburg_metal;
+    filter.max_hours_per_month = 1.5;
+    size_t n = recommend(*state, "", &filter, hits, 16);
+    assert_int_equal(n, 5);
+    assert_string_equal(hits[0].id, "robotica-limburg");
+    assert_string_equal(hits[1].id, "kleuterproject");
+    assert_string_equal(hits[2].id, "stage-vlaanderen");
+    assert_string_equal(hits[3].id, "duaal-traject");
+    assert_string_equal(hits[4].id, "onbekend-initiatief");
+    assert_true(has_reason(&hits[0], "vraagt ongeveer 1 uur per maand"));
+    assert_false(has_reason(&hits[1], "meer tijd"));
+    assert_string_equal(hits[2].reasons[0],
+                        "vraagt meer tijd: ongeveer 2 uur per maand");
+    assert_string_equal(hits[3].reasons[0],
+                        "vraagt meer tijd: ongeveer 3,5 uur per maand");
+    assert_true(has_reason(&hits[4], "de benodigde tijd is niet bekend"));
+
+    /* Two cards: the entry within the budget that fails three facets
+     * passes both that need more time. */
+    n = recommend(*state, "", &filter, hits, 2);
+    assert_int_equal(n, 2);
+    assert_string_equal(hits[0].id, "robotica-limburg");
+    assert_string_equal(hits[1].id, "kleuterproject");
+
+    /* Under an hour a month the time asked is given per year. */
+    filter.max_hours_per_month = 0.25;
+    n = recommend(*state, "", &filter, hits, 16);
+    int kleuter = rank_of(hits, n, "kleuterproject");
+    assert_true(kleuter >= 0);
+    assert_string_equal(hits[kleuter].reasons[0],
+                        "vraagt meer tijd: ongeveer 6 uur per jaar");
 }
 
 static void test_recommend_with_text(void **state)
@@ -270,6 +311,36 @@ static void test_also_matches_is_checked(void **state)
                       "supported for level, sector and goal values only");
 }
 
+/* lang/facets.json is the only source of the Dutch label of a facet value
+ * (the dialogs show it in the summary), so a missing label is an error at
+ * its line. */
+static void test_facet_value_needs_label(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/stemdesk-kb-lang-XXXXXX";
+    write_lang(dir, "region", 1, json_array());
+    char path[256];
+    snprintf(path, sizeof path, "%s/facets.json", dir);
+    json_t *root = json_load_file(path, 0, NULL);
+    assert_non_null(root);
+    json_t *limburg = json_array_get(json_object_get(root, "region"), 1);
+    json_object_del(limburg, "also_matches");
+    json_object_del(limburg, "label");
+    assert_int_equal(json_dump_file(root, path, JSON_INDENT(2)), 0);
+    json_decref(root);
+
+    content_errors_t errs = {0};
+    kb_t *kb = kb_load(RECOMMEND_KB, dir, &errs);
+    remove_lang(dir);
+    assert_null(kb);
+    assert_int_equal(errs.count, 1);
+    assert_non_null(
+        strstr(errs.items[0].message, "facet value is missing \"label\""));
+    assert_non_null(strstr(errs.items[0].file, "facets.json"));
+    assert_true(errs.items[0].line > 1);
+    content_errors_free(&errs);
+}
+
 static void test_also_matches_on_goal(void **state)
 {
     (void)state;
@@ -301,6 +372,8 @@ int main(void)
         cmocka_unit_test(test_recommend_full_matches_only_when_enough),
         cmocka_unit_test(test_failed_facet_has_no_reason),
         cmocka_unit_test(test_recommend_relaxes_hours),
+        cmocka_unit_test(test_recommend_orders_by_time),
+        cmocka_unit_test(test_facet_value_needs_label),
         cmocka_unit_test(test_recommend_with_text),
         cmocka_unit_test(test_recommend_rejects_unknown_id),
         cmocka_unit_test(test_unknown_facet_matches_no_filter),
