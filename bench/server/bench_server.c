@@ -851,7 +851,7 @@ int main(int argc, char **argv)
                    .closed = 1,
                    .paced = 1,
                    .paced_seconds = 20,
-                   .commit_ms = "2",
+                   .commit_ms = "0",
                    .synchronous = "full"};
     if (parse_options(argc, argv, &b, &o))
         return 2;

@@ -51,7 +51,8 @@ static const setting_t settings[] = {
     {"retention_days", SET_INT, FIELD(retention_days), 1, 36500,
      "days a conversation is kept before the purge"},
     {"commit_interval_ms", SET_INT, FIELD(commit_interval_ms), 0, 1000,
-     "longest wait to group database writes, in milliseconds"},
+     "extra wait to group database writes, in milliseconds (writes also "
+     "group while the previous commit is being synced)"},
     {"db_synchronous", SET_STRING, FIELD(db_synchronous), 0, 0,
      "\"full\": fsync every commit (survives power loss); \"normal\": "
      "survives a crash of the process only"},
@@ -115,7 +116,7 @@ void cfg_defaults(cfg_t *cfg)
     cfg->max_sockets = 20000;
     cfg->allowed_origins = json_array();
     cfg->retention_days = 180;
-    cfg->commit_interval_ms = 2;
+    cfg->commit_interval_ms = 0;
     cfg->db_synchronous = strdup("full");
     cfg->advisor_answer_seconds = 120;
     cfg->office_hours =

@@ -140,7 +140,7 @@ void srv_conversation_release(srv_t *srv, srv_conversation_t *conversation)
 static void commit_timer_fired(lws_sorted_usec_list_t *sul)
 {
     srv_t *srv = lws_container_of(sul, srv_t, commit_timer);
-    srv_flush(srv);
+    srv_commit_due(srv);
 }
 
 int srv_transaction_begin(srv_t *srv)
@@ -231,23 +231,16 @@ static void reset_conversation(srv_t *srv, srv_conversation_t *c)
                           "storage error");
 }
 
-int srv_flush(srv_t *srv)
+/* Sends the frames of `pending` when their commit is durable (`ok`), or
+ * drops them and resets their conversations, and frees the list. */
+static void release(srv_t *srv, srv_pending_t *pending, int ok)
 {
-    if (srv->transaction_started <= 0)
-        return 0;
-    lws_sul_cancel(&srv->commit_timer);
-    srv->transaction_started = 0;
-    int rc = store_commit(srv->store);
-    srv->metrics.commits++;
     double now = srv_now_monotonic();
-
-    srv_pending_t *pending = srv->pending_head;
-    srv->pending_head = srv->pending_tail = NULL;
     srv_conversation_t *last_notified = NULL;
     while (pending) {
         srv_pending_t *next = pending->next;
         srv_conversation_t *c = pending->conversation;
-        if (rc == 0) {
+        if (ok) {
             if (pending->turn_started > 0)
                 srv_metrics_latency(srv, now - pending->turn_started);
             deliver(pending);
@@ -267,10 +260,115 @@ int srv_flush(srv_t *srv)
         free(pending);
         pending = next;
     }
+}
+
+/* Commits the open transaction. Its frames wait for the syncer or, without
+ * one, go out at once. Returns 0, or -1 when the commit failed. */
+static int commit_open(srv_t *srv)
+{
+    lws_sul_cancel(&srv->commit_timer);
+    srv->transaction_started = 0;
+    int rc = store_commit(srv->store);
+    srv->metrics.commits++;
+
+    srv_pending_t *pending = srv->pending_head;
+    srv->pending_head = srv->pending_tail = NULL;
+    if (rc == 0 && srv->syncer) {
+        unsigned long long generation = store_syncer_request(srv->syncer);
+        srv->sync_requested = generation;
+        if (!pending)
+            return 0;
+        srv_pending_t *tail = pending;
+        for (srv_pending_t *p = pending; p; p = p->next) {
+            p->generation = generation;
+            tail = p;
+        }
+        if (srv->syncing_tail)
+            srv->syncing_tail->next = pending;
+        else
+            srv->syncing_head = pending;
+        srv->syncing_tail = tail;
+        return 0;
+    }
+    release(srv, pending, rc == 0);
     if (rc) {
         srv_metrics_error(srv, "storage_error");
         LOG_ERROR("server", "commit failed; replies of this pass were "
                             "dropped and their sockets closed");
+    }
+    return rc;
+}
+
+/* Takes the frames off the syncing list up to and including generation
+ * `upto`, in order, and returns them as a list. */
+static srv_pending_t *take_synced(srv_t *srv, unsigned long long upto)
+{
+    srv_pending_t *head = srv->syncing_head, *last = NULL;
+    for (srv_pending_t *p = head; p && p->generation <= upto; p = p->next)
+        last = p;
+    if (!last)
+        return NULL;
+    srv->syncing_head = last->next;
+    if (!srv->syncing_head)
+        srv->syncing_tail = NULL;
+    last->next = NULL;
+    return head;
+}
+
+int srv_commit_due(srv_t *srv)
+{
+    if (srv->syncer && srv->sync_requested > srv->sync_seen)
+        return 1;
+    if (srv->transaction_started <= 0)
+        return 0;
+    double interval = srv->cfg->commit_interval_ms / 1000.0;
+    if (srv_now_monotonic() - srv->transaction_started < interval)
+        return 0;
+    commit_open(srv);
+    return srv->syncer && srv->sync_requested > srv->sync_seen;
+}
+
+void srv_sync_collect(srv_t *srv)
+{
+    if (!srv->syncer)
+        return;
+    unsigned long long synced, failed;
+    store_syncer_state(srv->syncer, &synced, &failed);
+    if (synced <= srv->sync_seen)
+        return;
+    srv->sync_seen = synced;
+    srv_pending_t *done = take_synced(srv, synced);
+    if (failed && done && done->generation <= failed) {
+        /* A failed sync leaves its commits in the database but perhaps
+         * not on the disk: their sockets are closed and the clients
+         * resume from what the database holds. */
+        srv_pending_t *bad = done;
+        srv_pending_t *last = bad;
+        while (last->next && last->next->generation <= failed)
+            last = last->next;
+        done = last->next;
+        last->next = NULL;
+        srv_metrics_error(srv, "storage_error");
+        release(srv, bad, 0);
+    }
+    release(srv, done, 1);
+    srv_commit_due(srv);
+}
+
+int srv_flush(srv_t *srv)
+{
+    int rc = 0;
+    if (srv->transaction_started > 0)
+        rc = commit_open(srv);
+    if (srv->syncer && srv->sync_requested > srv->sync_seen) {
+        /* One sync here covers every commit so far. */
+        int ok = store_syncer_sync_now(srv->syncer) == 0;
+        srv->sync_seen = srv->sync_requested;
+        if (!ok) {
+            srv_metrics_error(srv, "storage_error");
+            rc = -1;
+        }
+        release(srv, take_synced(srv, srv->sync_requested), ok);
     }
     return rc;
 }
@@ -355,6 +453,7 @@ int srv_conversation_step(srv_t *srv, srv_conversation_t *c, eng_event_t *event,
     event->now = now;
     event->advisors_online = srv_console_advisors_online(srv);
     event->office_open = srv_office_open(srv->cfg, now);
+    event->office_hours = srv->cfg->office_hours;
 
     eng_output_t out;
     memset(&out, 0, sizeof out);

@@ -55,6 +55,11 @@ int srv_route_callback(struct lws *wsi, enum lws_callback_reasons reason,
                        void *user, void *in, size_t len)
 {
     route_session_t *session = user;
+    if (reason == LWS_CALLBACK_EVENT_WAIT_CANCELLED) {
+        /* The store's syncer made commits durable. */
+        srv_sync_collect(lws_context_user(lws_get_context(wsi)));
+        return 0;
+    }
     if (!session)
         return srv_http_callback(wsi, reason, NULL, in, len);
 

@@ -277,13 +277,11 @@ typedef struct {
 } srv_evloop_t;
 
 /* Group the writes of one pass, or of commit_interval_ms, into one commit;
- * the acks of that pass go out after it. */
-static void end_pass(srv_t *srv)
+ * the acks of that pass go out once it is durable. Returns 1 while the
+ * syncer holds a commit, whose end wakes the loop. */
+static int end_pass(srv_t *srv)
 {
-    double interval = srv->cfg->commit_interval_ms / 1000.0;
-    if (srv->transaction_started > 0 &&
-        srv_now_monotonic() - srv->transaction_started >= interval)
-        srv_flush(srv);
+    return srv_commit_due(srv);
 }
 
 static void evloop_signal(struct ev_loop *loop, ev_signal *watcher, int revents)
@@ -305,8 +303,7 @@ static void evloop_pass_end(struct ev_loop *loop, ev_prepare *watcher,
     (void)revents;
     srv_evloop_t *ev = watcher->data;
     srv_t *srv = ev->srv;
-    end_pass(srv);
-    if (srv->transaction_started <= 0)
+    if (end_pass(srv) || srv->transaction_started <= 0)
         return;
     /* Wake up when the open transaction is due, whatever lws has armed. */
     double due = srv->transaction_started +
@@ -421,10 +418,20 @@ static struct lws_context *listen_on(srv_t *srv, srv_routes_t *routes,
     return lws_create_context(&info);
 }
 
+/* Called by the store's syncer thread; LWS_CALLBACK_EVENT_WAIT_CANCELLED
+ * then runs srv_sync_collect() on the loop. */
+static void wake_loop(void *arg)
+{
+    srv_t *srv = arg;
+    lws_cancel_service(srv->context);
+}
+
 static void stop(srv_t *srv)
 {
     if (srv->store)
         srv_flush(srv);
+    store_syncer_stop(srv->syncer, srv->store);
+    srv->syncer = NULL;
     if (srv->context) {
         lws_sul_cancel(&srv->commit_timer);
         lws_sul_cancel(&srv->purge_timer);
@@ -484,6 +491,12 @@ int srv_run(const cfg_t *cfg, const srv_options_t *options)
     }
     lws_sul_schedule(srv->context, 0, &srv->purge_timer, purge_timer_fired,
                      PURGE_INTERVAL_US);
+    if (!strcmp(cfg->db_synchronous, "full") &&
+        !(srv->syncer = store_syncer_start(srv->store, wake_loop, srv)))
+        LOG_WARN("server", "commits sync on the event loop instead");
+    if (!strcmp(cfg->db_synchronous, "full") &&
+        !(srv->syncer = store_syncer_start(srv->store, wake_loop, srv)))
+        LOG_WARN("server", "commits sync on the event loop instead");
     fprintf(stderr, "stemdesk: serving http://%s:%d/\n", cfg->listen,
             cfg->port);
     fflush(stderr);

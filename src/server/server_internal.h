@@ -62,8 +62,9 @@ typedef struct srv_pending {
     srv_visitor_t *only;
     srv_visitor_t *except;
     srv_frame_t *frame;
-    double turn_started; /* > 0: observe the turn latency at commit */
-    int dropped;         /* `only` closed before the commit */
+    double turn_started;           /* > 0: observe the turn latency at commit */
+    int dropped;                   /* `only` closed before the commit */
+    unsigned long long generation; /* the syncer's, once committed */
 } srv_pending_t;
 
 #define SRV_CONVERSATION_BUCKETS 4096
@@ -102,9 +103,17 @@ struct srv {
     srv_conversation_t *conversations[SRV_CONVERSATION_BUCKETS];
     srv_address_t *addresses[SRV_ADDRESS_BUCKETS];
 
-    srv_pending_t *pending_head;
+    srv_pending_t *pending_head; /* frames of the open transaction */
     srv_pending_t *pending_tail;
     double transaction_started; /* monotonic seconds; 0: none open */
+    /* With db_synchronous "full", commits are synced by the store's
+     * syncer thread; their frames wait here, in commit order, until it
+     * reports them durable. Without a syncer both stay empty. */
+    store_syncer_t *syncer;
+    srv_pending_t *syncing_head;
+    srv_pending_t *syncing_tail;
+    unsigned long long sync_requested; /* last generation handed out */
+    unsigned long long sync_seen;      /* last one known to be synced */
     lws_sorted_usec_list_t commit_timer;
     lws_sorted_usec_list_t purge_timer;
 
@@ -152,6 +161,13 @@ void srv_pending_add(srv_t *srv, srv_conversation_t *conversation,
 
 /* Opens the write transaction when none is open. */
 int srv_transaction_begin(srv_t *srv);
+/* Commits the open transaction when it is due (commit_interval_ms) and no
+ * earlier commit is still being synced; its frames go out once durable.
+ * Returns 1 while a commit waits for the syncer, else 0. */
+int srv_commit_due(srv_t *srv);
+/* Sends the frames whose commits the syncer has made durable, and commits
+ * what gathered meanwhile. Runs on the loop when the syncer wakes it. */
+void srv_sync_collect(srv_t *srv);
 
 /* Sends a frame to one visitor socket now. */
 void srv_visitor_send(srv_visitor_t *visitor, srv_frame_t *frame);

@@ -77,11 +77,14 @@ void srv_visitor_close(srv_visitor_t *v, int code, const char *reason)
 
 void srv_visitor_detach(srv_t *srv, srv_visitor_t *v)
 {
-    for (srv_pending_t *p = srv->pending_head; p; p = p->next) {
-        if (p->only == v)
-            p->dropped = 1;
-        if (p->except == v)
-            p->except = NULL;
+    srv_pending_t *lists[2] = {srv->pending_head, srv->syncing_head};
+    for (int i = 0; i < 2; i++) {
+        for (srv_pending_t *p = lists[i]; p; p = p->next) {
+            if (p->only == v)
+                p->dropped = 1;
+            if (p->except == v)
+                p->except = NULL;
+        }
     }
     srv_conversation_t *c = v->conversation;
     if (c) {

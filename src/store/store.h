@@ -6,7 +6,8 @@
  * The SQLite implementation runs every schema migration on open, keeps the
  * file in WAL mode with synchronous=FULL and groups writes in explicit
  * transactions: the caller opens one with store_begin(), writes, and
- * acknowledges nothing to a client before store_commit() returns 0.
+ * acknowledges nothing to a client before store_commit() returns 0 (or,
+ * with a store_syncer_t, before the syncer reports that commit synced).
  *
  * Result convention: 0 on success, 1 for "not found" where stated, -1 on
  * a database error (logged with the SQLite message). */
@@ -44,6 +45,28 @@ store_t *store_open(const char *path, char *err, size_t size);
  * survives a power cut; without, a commit survives a crash of the process
  * but the last commits may be lost when the machine loses power. */
 int store_set_synchronous(store_t *store, int full);
+
+/* Group commit with the fsync on a thread of its own (src/store/syncer.c).
+ * Once started, a commit only writes the write-ahead log; a commit becomes
+ * durable when the syncer has synced the log after it. The caller, after
+ * each commit it wants durable, takes a generation number with
+ * store_syncer_request(); the thread syncs and then calls `wake` (from its
+ * own thread), and store_syncer_state() tells which generations are
+ * durable (`synced`) and the last one whose sync failed (`failed`).
+ * store_syncer_sync_now() syncs on the caller's thread and covers every
+ * generation requested before it. Returns NULL, leaving the store syncing
+ * at every commit, when the syncer cannot start. */
+typedef struct store_syncer store_syncer_t;
+typedef void (*store_syncer_wake_fn)(void *arg);
+store_syncer_t *store_syncer_start(store_t *store, store_syncer_wake_fn wake,
+                                   void *wake_arg);
+unsigned long long store_syncer_request(store_syncer_t *syncer);
+void store_syncer_state(store_syncer_t *syncer, unsigned long long *synced,
+                        unsigned long long *failed);
+int store_syncer_sync_now(store_syncer_t *syncer);
+/* Syncs what is left, ends the thread and makes `store` (when not NULL)
+ * sync at every commit again. Accepts NULL. */
+void store_syncer_stop(store_syncer_t *syncer, store_t *store);
 
 /* Closes the database; an open transaction is rolled back. Accepts NULL. */
 void store_close(store_t *store);
