@@ -12,9 +12,16 @@
  *
  * Times are CPU seconds of the process, as nlpjs.mjs measures them.
  *
- * usage: bench_nlu INTENTS_DIR LANG_DIR TEST_TSV [SECONDS] */
+ * With --passes N it times nothing. It parses the file once with a fresh
+ * model in cold_pass() and then N times more in warm_passes(), and
+ * valgrind --tool=callgrind --toggle-collect=cold_pass (or =warm_passes)
+ * then counts the instructions of either alone.
+ *
+ * usage: bench_nlu INTENTS_DIR LANG_DIR TEST_TSV [SECONDS]
+ *        bench_nlu INTENTS_DIR LANG_DIR TEST_TSV --passes N */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "nlu/classifier.h"
@@ -129,11 +136,75 @@ static double cold_rate(const char *intents, const char *lang_dir,
     return (double)eval->count * rounds / spent;
 }
 
+/* Parses every line of the file once. Not inlined, so that callgrind can
+ * collect inside it alone. */
+__attribute__((noinline)) static void cold_pass(const nlu_model_t *model,
+                                                const nlu_eval_t *eval)
+{
+    for (size_t i = 0; i < eval->count; i++) {
+        nlu_result_t result;
+        nlu_parse(model, eval->lines[i].text, &result);
+    }
+}
+
+/* Parses every line of the file `passes` times. */
+__attribute__((noinline)) static void
+warm_passes(const nlu_model_t *model, const nlu_eval_t *eval, long passes)
+{
+    for (long p = 0; p < passes; p++)
+        for (size_t i = 0; i < eval->count; i++) {
+            nlu_result_t result;
+            nlu_parse(model, eval->lines[i].text, &result);
+        }
+}
+
+/* Loads a fresh model and runs cold_pass() and then warm_passes(), for
+ * callgrind. nlu_eval_run() would parse the file first, so the lines are
+ * read with a model loaded apart. Returns the exit status. */
+static int count_passes(const char *intents, const char *lang, const char *tsv,
+                        long passes)
+{
+    content_errors_t errs = {0};
+    nlu_model_t *reader = nlu_load(intents, lang, &errs);
+    if (!reader) {
+        content_errors_print(&errs, stderr);
+        content_errors_free(&errs);
+        return 1;
+    }
+    nlu_eval_t eval;
+    char err[512];
+    if (nlu_eval_run(reader, tsv, &eval, err, sizeof err)) {
+        fprintf(stderr, "bench_nlu: %s\n", err);
+        nlu_eval_free(&eval);
+        nlu_free(reader);
+        content_errors_free(&errs);
+        return 1;
+    }
+    nlu_free(reader);
+    nlu_model_t *model = nlu_load(intents, lang, &errs);
+    if (!model) {
+        content_errors_print(&errs, stderr);
+        content_errors_free(&errs);
+        nlu_eval_free(&eval);
+        return 1;
+    }
+    cold_pass(model, &eval);
+    warm_passes(model, &eval, passes);
+    printf("{\"lines\": %zu, \"warm_passes\": %ld}\n", eval.count, passes);
+    content_errors_free(&errs);
+    nlu_eval_free(&eval);
+    nlu_free(model);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 6 && strcmp(argv[4], "--passes") == 0)
+        return count_passes(argv[1], argv[2], argv[3], atol(argv[5]));
     if (argc < 4 || argc > 5) {
         fprintf(stderr,
-                "usage: bench_nlu INTENTS_DIR LANG_DIR TEST_TSV [SECONDS]\n");
+                "usage: bench_nlu INTENTS_DIR LANG_DIR TEST_TSV [SECONDS]\n"
+                "       bench_nlu INTENTS_DIR LANG_DIR TEST_TSV --passes N\n");
         return 2;
     }
     double budget = argc == 5 ? strtod(argv[4], NULL) : 3.0;

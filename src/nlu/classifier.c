@@ -27,11 +27,16 @@ struct nlu_classifier {
     size_t class_count;
     size_t feature_count;
     slot_t *table;
-    size_t slots;       /* a power of two, at least twice feature_count */
-    float *weights;     /* feature_count x class_count */
-    float *bias;        /* class_count */
-    double temperature; /* logits are divided by it before the softmax */
-    double cv_accuracy; /* top-1 accuracy of the cross-validation */
+    size_t slots; /* a power of two, at least twice feature_count */
+    /* Two bits of one word per feature key, about 8 bits per feature. Most
+     * lookups of features the model never saw end in this small array
+     * instead of in the table. NULL until training is done. */
+    uint64_t *filter;
+    size_t filter_words; /* a power of two */
+    float *weights;      /* feature_count x class_count */
+    float *bias;         /* class_count */
+    double temperature;  /* logits are divided by it before the softmax */
+    double cv_accuracy;  /* top-1 accuracy of the cross-validation */
 };
 
 /* Training examples as feature ids, in compressed sparse rows. */
@@ -120,6 +125,49 @@ static int compact_table(nlu_classifier_t *classifier)
     free(classifier->table);
     classifier->table = table;
     classifier->slots = slots;
+    return 0;
+}
+
+/* Returns the filter word and the two bits of a feature key. The table
+ * index takes the low bits of the key, so the filter takes the high
+ * ones. */
+static size_t filter_word(const nlu_classifier_t *classifier, uint64_t key)
+{
+    return (size_t)(key >> 40) & (classifier->filter_words - 1);
+}
+
+static uint64_t filter_bits(uint64_t key)
+{
+    return 1ULL << ((key >> 28) & 63) | 1ULL << ((key >> 34) & 63);
+}
+
+/* Returns 0 when the filter shows that the model never saw the feature,
+ * and 1 when it may have. */
+static int filter_passes(const nlu_classifier_t *classifier, uint64_t hash)
+{
+    if (!classifier->filter)
+        return 1;
+    uint64_t key = table_key(hash), bits = filter_bits(key);
+    return (classifier->filter[filter_word(classifier, key)] & bits) == bits;
+}
+
+/* Builds the filter from the table. Returns 0, or -1 when out of memory
+ * (lookups then go to the table alone). */
+static int build_filter(nlu_classifier_t *classifier)
+{
+    size_t words = 1;
+    while (words * 64 < classifier->feature_count * 8)
+        words *= 2;
+    classifier->filter = calloc(words, sizeof *classifier->filter);
+    if (!classifier->filter)
+        return -1;
+    classifier->filter_words = words;
+    for (size_t s = 0; s < classifier->slots; s++) {
+        uint64_t key = classifier->table[s].key;
+        if (key != 0)
+            classifier->filter[filter_word(classifier, key)] |=
+                filter_bits(key);
+    }
     return 0;
 }
 
@@ -364,7 +412,7 @@ nlu_classifier_t *nlu_classifier_train(const nlu_features_t *examples,
     for (size_t i = 0; i < count; i++)
         rows[i] = i;
     fit(classifier, &matrix, rows, count, scratch);
-    if (compact_table(classifier))
+    if (compact_table(classifier) || build_filter(classifier))
         goto fail;
 
     matrix_free(&matrix);
@@ -385,6 +433,7 @@ void nlu_classifier_free(nlu_classifier_t *classifier)
     if (!classifier)
         return;
     free(classifier->table);
+    free(classifier->filter);
     free(classifier->weights);
     free(classifier->bias);
     free(classifier);
@@ -398,10 +447,80 @@ size_t nlu_classifier_class_count(const nlu_classifier_t *classifier)
 const float *nlu_classifier_row(const nlu_classifier_t *classifier,
                                 uint64_t hash)
 {
+    if (!filter_passes(classifier, hash))
+        return NULL;
     long id = find_feature(classifier, hash);
     if (id < 0)
         return NULL;
     return classifier->weights + (size_t)id * classifier->class_count;
+}
+
+/* Sets values[i] to e^values[i] for `count` values of at most 0, to
+ * within a few units in the last place of exp(): x = n ln 2 + r with
+ * |r| <= ln 2 / 2, e^r by its Taylor series to r^13 (the rest is below
+ * 1e-17 of it), times 2^n put together in the exponent bits: the low
+ * twelve bits of t, whose mantissa ends in n, plus the exponent bias. The
+ * loop has no calls and no branches, so the compiler can vectorise it.
+ * Values below -708, whose 2^n would not fit, go to exp() instead. */
+static void exp_nonpositive(double *values, size_t count)
+{
+    int tiny = 0;
+    for (size_t i = 0; i < count; i++)
+        tiny |= !(values[i] >= -708.0);
+    if (tiny) {
+        for (size_t i = 0; i < count; i++)
+            values[i] = exp(values[i]);
+        return;
+    }
+    const double log2e = 1.4426950408889634;
+    const double ln2_hi = 6.93147180369123816490e-01;
+    const double ln2_lo = 1.90821492927058770002e-10;
+    const double round = 6755399441055744.0; /* 1.5 * 2^52 */
+    for (size_t i = 0; i < count; i++) {
+        double x = values[i];
+        double t = x * log2e + round;
+        double n = t - round;
+        double r = (x - n * ln2_hi) - n * ln2_lo;
+        double p = 1.0 / 6227020800.0;
+        p = p * r + 1.0 / 479001600.0;
+        p = p * r + 1.0 / 39916800.0;
+        p = p * r + 1.0 / 3628800.0;
+        p = p * r + 1.0 / 362880.0;
+        p = p * r + 1.0 / 40320.0;
+        p = p * r + 1.0 / 5040.0;
+        p = p * r + 1.0 / 720.0;
+        p = p * r + 1.0 / 120.0;
+        p = p * r + 1.0 / 24.0;
+        p = p * r + 1.0 / 6.0;
+        p = p * r + 0.5;
+        p = p * r + 1.0;
+        p = p * r + 1.0;
+        uint64_t bits;
+        memcpy(&bits, &t, sizeof bits);
+        bits = (bits + 1023) << 52;
+        double scale;
+        memcpy(&scale, &bits, sizeof scale);
+        values[i] = p * scale;
+    }
+}
+
+void nlu_classifier_rows(const nlu_classifier_t *classifier,
+                         const uint64_t *hashes, size_t count,
+                         const float **rows)
+{
+    size_t mask = classifier->slots - 1;
+    for (size_t i = 0; i < count; i++)
+        if (filter_passes(classifier, hashes[i]))
+            __builtin_prefetch(&classifier->table[table_key(hashes[i]) & mask]);
+    size_t row_bytes = classifier->class_count * sizeof(float);
+    for (size_t i = 0; i < count; i++) {
+        rows[i] = nlu_classifier_row(classifier, hashes[i]);
+        if (!rows[i])
+            continue;
+        /* A row may span two cache lines. */
+        __builtin_prefetch(rows[i]);
+        __builtin_prefetch((const char *)rows[i] + row_bytes - 1);
+    }
 }
 
 void nlu_classifier_probabilities(const nlu_classifier_t *classifier,
@@ -418,11 +537,12 @@ void nlu_classifier_probabilities(const nlu_classifier_t *classifier,
         if (probs[c] > max)
             max = probs[c];
     }
+    for (size_t c = 0; c < k; c++)
+        probs[c] -= max;
+    exp_nonpositive(probs, k);
     double sum = 0;
-    for (size_t c = 0; c < k; c++) {
-        probs[c] = exp(probs[c] - max);
+    for (size_t c = 0; c < k; c++)
         sum += probs[c];
-    }
     double norm = 1.0 / sum;
     for (size_t c = 0; c < k; c++)
         probs[c] *= norm;

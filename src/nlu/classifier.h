@@ -39,6 +39,13 @@ typedef struct nlu_analyzer nlu_analyzer_t;
 nlu_analyzer_t *nlu_analyzer_new(const nlu_lexicon_t *lexicon);
 void nlu_analyzer_free(nlu_analyzer_t *analyzer);
 
+/* Makes nlu_analyzer_score() correct typos with `corrector`, whose lexicon
+ * `index` is the analyzer's lexicon, instead of with that lexicon alone;
+ * the results are the same. The corrector stays owned by the caller and
+ * must outlive the analyzer. */
+void nlu_analyzer_use_corrector(nlu_analyzer_t *analyzer,
+                                const nlu_corrector_t *corrector, size_t index);
+
 /* Extracts the features of one utterance and of the entities found in it
  * into `out`, which is cleared first and freed by the caller. When `learn`
  * is non-zero
@@ -100,6 +107,13 @@ void nlu_classifier_predict(const nlu_classifier_t *classifier,
                             const nlu_features_t *features, double *probs);
 
 size_t nlu_classifier_class_count(const nlu_classifier_t *classifier);
+
+/* Writes to rows[i] what nlu_classifier_row() returns for hashes[i], for
+ * `count` hashes. Table slots and rows are fetched ahead of their use, so
+ * this costs less than one call per hash when they are not in cache. */
+void nlu_classifier_rows(const nlu_classifier_t *classifier,
+                         const uint64_t *hashes, size_t count,
+                         const float **rows);
 
 /* Returns the class_count weights of a feature hash, or NULL when the
  * model never saw it. */

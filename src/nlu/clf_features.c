@@ -52,19 +52,26 @@
 #define FNV_PRIME 1099511628211ULL
 
 /* The analysis of one folded word: its stem and the stems of its compound
- * parts. */
+ * parts. Entries start at a cache line, and what a parse reads of a
+ * stored word (the fields up to the stem) lies in the first two lines for
+ * words and stems of up to 39 bytes. */
 typedef struct {
+    /* hash of "b:STEM|", continued by the next stem */
+    _Alignas(64) uint64_t bigram_prefix;
+    float norm2; /* squared values of its w:, s: and g: features (compiled) */
+    float analysis_norm2; /* squared values of its s: features (compiled) */
+    size_t part_count;
     char word[NLU_PART_MAX]; /* key; empty marks a free slot */
     char stem[NLU_PART_MAX];
     char parts[MAX_PARTS][NLU_PART_MAX];
-    size_t part_count;
-    uint64_t bigram_prefix; /* hash of "b:STEM|", continued by the next stem */
-    float norm2; /* squared values of its w:, s: and g: features (compiled) */
-    float analysis_norm2; /* squared values of its s: features (compiled) */
 } word_entry_t;
 
 struct nlu_analyzer {
     const nlu_lexicon_t *lexicon;
+    /* Corrects against `lexicon` when set: it is lexicon `corrector_index`
+     * of the corrector. */
+    const nlu_corrector_t *corrector;
+    size_t corrector_index;
     word_entry_t *entries; /* open addressing, capacity a power of two */
     size_t capacity;
     size_t count;
@@ -237,6 +244,19 @@ static void features_finish(nlu_features_t *features)
         features->items[i].value *= scale;
 }
 
+/* Returns `count` free entries at the alignment of their type, or NULL
+ * when out of memory. */
+static word_entry_t *entries_new(size_t count)
+{
+    if (count > SIZE_MAX / sizeof(word_entry_t))
+        return NULL;
+    word_entry_t *entries =
+        aligned_alloc(_Alignof(word_entry_t), count * sizeof *entries);
+    if (entries)
+        memset(entries, 0, count * sizeof *entries);
+    return entries;
+}
+
 nlu_analyzer_t *nlu_analyzer_new(const nlu_lexicon_t *lexicon)
 {
     nlu_analyzer_t *analyzer = calloc(1, sizeof *analyzer);
@@ -244,12 +264,36 @@ nlu_analyzer_t *nlu_analyzer_new(const nlu_lexicon_t *lexicon)
         return NULL;
     analyzer->lexicon = lexicon;
     analyzer->capacity = 1024;
-    analyzer->entries = calloc(analyzer->capacity, sizeof *analyzer->entries);
+    analyzer->entries = entries_new(analyzer->capacity);
     if (!analyzer->entries) {
         free(analyzer);
         return NULL;
     }
     return analyzer;
+}
+
+void nlu_analyzer_use_corrector(nlu_analyzer_t *analyzer,
+                                const nlu_corrector_t *corrector, size_t index)
+{
+    analyzer->corrector = corrector;
+    analyzer->corrector_index = index;
+}
+
+/* Does what nlu_lexicon_correct() does against the analyzer's lexicon,
+ * through the corrector when there is one. */
+static int correct_word(const nlu_analyzer_t *analyzer, const char *folded,
+                        char *out, size_t size)
+{
+    if (!analyzer->corrector)
+        return nlu_lexicon_correct(analyzer->lexicon, folded, out, size);
+    uint32_t found[NLU_CORRECT_MAX];
+    nlu_corrector_correct(analyzer->corrector, folded, found);
+    uint32_t word = found[analyzer->corrector_index];
+    if (word == NLU_NO_CORRECTION)
+        return 0;
+    const char *corrected = nlu_lexicon_word(analyzer->lexicon, word);
+    nlu_copy_text(out, size, corrected, strnlen(corrected, size));
+    return 1;
 }
 
 /* Takes a stemmer from the pool, or creates one when the pool is empty.
@@ -324,7 +368,7 @@ static int analyzer_grow(nlu_analyzer_t *analyzer)
     size_t old_capacity = analyzer->capacity;
     word_entry_t *old = analyzer->entries;
     analyzer->capacity *= 2;
-    analyzer->entries = calloc(analyzer->capacity, sizeof *old);
+    analyzer->entries = entries_new(analyzer->capacity);
     if (!analyzer->entries) {
         analyzer->entries = old;
         analyzer->capacity = old_capacity;
@@ -367,7 +411,8 @@ static int analyze(extract_state_t *state, const char *word,
             return -1;
     }
     memset(entry, 0, sizeof *entry);
-    snprintf(entry->word, sizeof entry->word, "%s", word);
+    nlu_copy_text(entry->word, sizeof entry->word, word,
+                  strnlen(word, sizeof entry->word));
     nlu_stem(state->stemmer, word, entry->stem, sizeof entry->stem);
     entry->bigram_prefix = bigram_prefix(entry->stem);
 
@@ -433,9 +478,13 @@ static void emit_ngrams(extract_state_t *state, const char *folded)
             emit_text(state, 'g', marked + i, (size_t)n, WEIGHT_NGRAM);
 }
 
-/* Adds the n-grams of emit_ngrams() to the sums, position by position,
- * extending one hash from each start instead of hashing every n-gram
- * from its first byte. */
+/* N-grams of one word at most: three per start of "<word>". */
+#define NGRAMS_MAX (3 * (NLU_PART_MAX + 1))
+
+/* Adds the n-grams of emit_ngrams() to the sums, in the same order,
+ * position by position, extending one hash from each start instead of
+ * hashing every n-gram from its first byte. The rows of all of them are
+ * looked up together. */
 static void score_ngrams(extract_state_t *state, const char *folded)
 {
     char marked[NLU_PART_MAX + 2];
@@ -447,12 +496,30 @@ static void score_ngrams(extract_state_t *state, const char *folded)
     marked[word_len + 1] = '>';
     size_t len = word_len + 2;
     uint64_t start = hash_feature('g', "", 0);
+    uint64_t hashes[NGRAMS_MAX];
+    size_t count = 0;
     for (size_t i = 0; i + 3 <= len; i++) {
         uint64_t h = hash_continue(start, marked + i, 2);
         for (size_t n = 3; n <= 5 && i + n <= len; n++) {
             h = hash_continue(h, marked + i + n - 1, 1);
-            emit_hash(state, h, WEIGHT_NGRAM);
+            hashes[count++] = h;
         }
+    }
+
+    sink_t *sink = &state->sink;
+    if (count == 0)
+        return;
+    if (sink->list) {
+        for (size_t i = 0; i < count; i++)
+            emit_hash(state, hashes[i], WEIGHT_NGRAM);
+        return;
+    }
+    const float *rows[NGRAMS_MAX];
+    nlu_classifier_rows(sink->classifier, hashes, count, rows);
+    for (size_t i = 0; i < count; i++) {
+        sink->norm2 += (double)WEIGHT_NGRAM * WEIGHT_NGRAM;
+        if (rows[i])
+            add_scaled(sink->sums, rows[i], WEIGHT_NGRAM, sink->class_count);
     }
 }
 
@@ -516,8 +583,8 @@ static int score_unknown(extract_state_t *state, const char *folded, char *stem,
      * no entry either and is analysed as written, as lookup_word() does. */
     char corrected[NLU_PART_MAX];
     const char *analysed = folded;
-    if (analyzer->lexicon && nlu_lexicon_correct(analyzer->lexicon, folded,
-                                                 corrected, sizeof corrected)) {
+    if (analyzer->lexicon &&
+        correct_word(analyzer, folded, corrected, sizeof corrected)) {
         entry = analyzer_find(analyzer, corrected);
         analysed = corrected;
     }

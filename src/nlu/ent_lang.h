@@ -166,7 +166,19 @@ struct nlu_lang {
      * `memo` met in messages (ent_memo_t, text NULL), for
      * ent_extract_tokens(). */
     nlu_word_memo_t *unknown;
+    /* When set, corrections against `words` and `places` go through this
+     * corrector (not owned), whose lexicons corrector_words and
+     * corrector_places they are; see ent_lang_use_corrector(). */
+    const nlu_corrector_t *corrector;
+    size_t corrector_words;
+    size_t corrector_places;
 };
+
+/* Makes corrections against lang->words and lang->places go through
+ * `corrector`, whose lexicons `words` and `places` they are; the results
+ * are the same. The corrector must outlive the language data. */
+void ent_lang_use_corrector(nlu_lang_t *lang, const nlu_corrector_t *corrector,
+                            size_t words, size_t places);
 
 /* Adds a folded word to the word lexicon (or to the place lexicon when
  * `flag` is ENT_WORD_PLACE) and to the vocabulary. Returns 0, or -1 when

@@ -400,9 +400,28 @@ static uint32_t correction(const nlu_lang_t *lang, const nlu_lexicon_t *lexicon,
                            const char *norm)
 {
     char out[64];
-    if (!nlu_lexicon_correct(lexicon, norm, out, sizeof out))
+    if (lang->corrector) {
+        uint32_t found[NLU_CORRECT_MAX];
+        nlu_corrector_correct(lang->corrector, norm, found);
+        uint32_t word = found[lexicon == lang->places ? lang->corrector_places
+                                                      : lang->corrector_words];
+        if (word == NLU_NO_CORRECTION)
+            return ENT_NO_ID;
+        const char *corrected = nlu_lexicon_word(lexicon, word);
+        nlu_copy_text(out, sizeof out, corrected,
+                      strnlen(corrected, sizeof out));
+    } else if (!nlu_lexicon_correct(lexicon, norm, out, sizeof out)) {
         return ENT_NO_ID;
+    }
     return ent_word_find(lang, out, strlen(out));
+}
+
+void ent_lang_use_corrector(nlu_lang_t *lang, const nlu_corrector_t *corrector,
+                            size_t words, size_t places)
+{
+    lang->corrector = corrector;
+    lang->corrector_words = words;
+    lang->corrector_places = places;
 }
 
 /* Fills the token array from the text. */

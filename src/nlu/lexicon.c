@@ -4,10 +4,13 @@
  * string made by deleting at most k characters from each. */
 #include "nlu/lexicon.h"
 
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "nlu/word_memo.h"
 
 /* Words shorter than this are never corrected; words of up to
  * LONG_WORD_MIN - 1 letters get one edit, longer words two. */
@@ -21,7 +24,9 @@
 
 #define NO_WORD UINT32_MAX
 /* With the table at most half full, 4 bits a slot keep at least 8 bits a
- * variant, so about one lookup in 12 of an absent variant passes. */
+ * variant. Each hash sets two bits of one 64-bit word, so about one
+ * lookup in 20 of an absent variant passes, and a lookup reads one cache
+ * line. */
 #define FILTER_BITS_PER_SLOT 4
 
 typedef struct {
@@ -40,7 +45,8 @@ typedef struct {
 } posting_t;
 
 struct nlu_lexicon {
-    char **words; /* owned copies, in the order they were added */
+    char **words;           /* owned copies, in the order they were added */
+    unsigned char *lengths; /* bytes of each word, at most UCHAR_MAX */
     uint32_t word_count;
     uint32_t word_cap;
 
@@ -112,23 +118,28 @@ static size_t filter_words(uint32_t slots)
     return (size_t)slots * FILTER_BITS_PER_SLOT / 64;
 }
 
-/* Returns the filter bit of a hash. The slot index takes the low bits of
- * the hash, so the filter takes the high ones. */
-static size_t filter_bit(uint32_t slots, uint64_t h)
+/* Returns the filter word of a hash. The slot index takes the low bits of
+ * the hash, so the filter takes the high ones: bits 38 and up pick the
+ * word, and bits 26 to 37 the two bits in it (see filter_bits()). */
+static size_t filter_word(uint32_t slots, uint64_t h)
 {
-    return (size_t)(h >> 32) & ((size_t)slots * FILTER_BITS_PER_SLOT - 1);
+    return (size_t)(h >> 38) & (filter_words(slots) - 1);
+}
+
+static uint64_t filter_bits(uint64_t h)
+{
+    return 1ULL << ((h >> 32) & 63) | 1ULL << ((h >> 26) & 63);
 }
 
 static void filter_set(uint64_t *filter, uint32_t slots, uint64_t h)
 {
-    size_t bit = filter_bit(slots, h);
-    filter[bit / 64] |= 1ULL << (bit % 64);
+    filter[filter_word(slots, h)] |= filter_bits(h);
 }
 
 static int filter_has(const uint64_t *filter, uint32_t slots, uint64_t h)
 {
-    size_t bit = filter_bit(slots, h);
-    return (int)(filter[bit / 64] >> (bit % 64) & 1);
+    uint64_t bits = filter_bits(h);
+    return (filter[filter_word(slots, h)] & bits) == bits;
 }
 
 /* Counts the letters of a folded word: UTF-8 continuation bytes are not
@@ -173,6 +184,7 @@ void nlu_lexicon_free(nlu_lexicon_t *lexicon)
     for (uint32_t i = 0; i < lexicon->word_count; i++)
         free(lexicon->words[i]);
     free(lexicon->words);
+    free(lexicon->lengths);
     free(lexicon->set);
     free(lexicon->set_filter);
     free(lexicon->deletes);
@@ -396,6 +408,10 @@ int nlu_lexicon_add(nlu_lexicon_t *lexicon, const char *folded)
         if (!grown)
             return -1;
         lexicon->words = grown;
+        unsigned char *lengths = realloc(lexicon->lengths, cap);
+        if (!lengths)
+            return -1;
+        lexicon->lengths = lengths;
         lexicon->word_cap = cap;
     }
     char *copy = strdup(folded);
@@ -403,6 +419,7 @@ int nlu_lexicon_add(nlu_lexicon_t *lexicon, const char *folded)
         return -1;
     uint32_t word = lexicon->word_count++;
     lexicon->words[word] = copy;
+    lexicon->lengths[word] = (unsigned char)(len < UCHAR_MAX ? len : UCHAR_MAX);
     uint64_t h = hash_bytes(folded, len);
     set_insert(lexicon->set, lexicon->set_cap, h, word);
     filter_set(lexicon->set_filter, lexicon->set_cap, h);
@@ -481,53 +498,102 @@ static int edit_distance(const char *a, size_t la, const char *b, size_t lb,
     return prev[lb] > limit ? over : prev[lb];
 }
 
+/* Words a search remembers having checked. */
+#define CHECKED_MAX 32
+
+/* The nearest words of one correction, for up to NLU_CORRECT_MAX
+ * lexicons at once. The index searched belongs to `lex`. `ranks` gives,
+ * per word of `lex`, its index in each lexicon (NO_WORD when it is not
+ * in that one). It is NULL when `lex` is the only lexicon, and a word's
+ * rank is then its index. */
 typedef struct {
     const nlu_lexicon_t *lex;
+    const uint32_t *ranks;
+    size_t lexicon_count;
     const char *query;
     size_t query_len;
     int limit;
-    uint32_t best;
-    int best_distance;
-    int best_first_letter; /* 1 when best keeps the query's first letter */
+    uint32_t best[NLU_CORRECT_MAX];
+    int best_distance[NLU_CORRECT_MAX];
+    int best_first_letter[NLU_CORRECT_MAX]; /* 1: best keeps the first letter */
+    uint32_t checked[CHECKED_MAX];          /* words whose distance is known */
+    size_t checked_count;
 } correct_ctx_t;
 
-/* Checks every word that has the delete variant with hash `h` and keeps
- * the nearest one. Ties go to a word with the query's first letter, then
- * to the word added first, so the order of the checks does not matter. */
-static void check_variant(correct_ctx_t *ctx, uint64_t h)
+/* Keeps `rank` as the nearest word of lexicon `i` when it is nearer than
+ * the one kept. Ties go to a word with the query's first letter, then to
+ * the word added first, so the order of the checks does not matter. */
+static void keep_nearest(correct_ctx_t *ctx, size_t i, uint32_t rank, int d,
+                         int first)
+{
+    int better =
+        d < ctx->best_distance[i] ||
+        (d == ctx->best_distance[i] &&
+         (first > ctx->best_first_letter[i] ||
+          (first == ctx->best_first_letter[i] && rank < ctx->best[i])));
+    if (ctx->best[i] == NO_WORD || better) {
+        ctx->best[i] = rank;
+        ctx->best_distance[i] = d;
+        ctx->best_first_letter[i] = first;
+    }
+}
+
+/* Returns 1 when `word` was checked before in this search, and records it
+ * otherwise, while there is room. A word shares several variants with a
+ * query it is near to. */
+static int checked_before(correct_ctx_t *ctx, uint32_t word)
+{
+    for (size_t i = 0; i < ctx->checked_count; i++)
+        if (ctx->checked[i] == word)
+            return 1;
+    if (ctx->checked_count < CHECKED_MAX)
+        ctx->checked[ctx->checked_count++] = word;
+    return 0;
+}
+
+/* Checks every word listed at a delete slot and keeps, per lexicon, the
+ * nearest one. Indexed words have at most DELETE_WORD_MAX bytes, so their
+ * stored length is exact. */
+static void check_slot(correct_ctx_t *ctx, const delete_slot_t *slot)
 {
     const nlu_lexicon_t *lex = ctx->lex;
-    if (!filter_has(lex->filter, lex->delete_cap, h))
-        return;
-    const delete_slot_t *slot = delete_slot(lex->deletes, lex->delete_cap, h);
+    size_t band = (size_t)ctx->limit;
     for (uint32_t p = slot->head; p != NO_WORD; p = lex->postings[p].next) {
         uint32_t word = lex->postings[p].word;
+        size_t wl = lex->lengths[word];
+        if (wl + band < ctx->query_len || wl > ctx->query_len + band ||
+            checked_before(ctx, word))
+            continue;
         const char *w = lex->words[word];
-        size_t wl = strlen(w);
         int d = edit_distance(ctx->query, ctx->query_len, w, wl, ctx->limit);
         if (d > ctx->limit)
             continue;
         int first = w[0] == ctx->query[0];
-        int better = d < ctx->best_distance ||
-                     (d == ctx->best_distance &&
-                      (first > ctx->best_first_letter ||
-                       (first == ctx->best_first_letter && word < ctx->best)));
-        if (ctx->best == NO_WORD || better) {
-            ctx->best = word;
-            ctx->best_distance = d;
-            ctx->best_first_letter = first;
+        if (!ctx->ranks) {
+            keep_nearest(ctx, 0, word, d, first);
+            continue;
         }
+        const uint32_t *ranks = ctx->ranks + (size_t)word * ctx->lexicon_count;
+        for (size_t i = 0; i < ctx->lexicon_count; i++)
+            if (ranks[i] != NO_WORD)
+                keep_nearest(ctx, i, ranks[i], d, first);
     }
 }
 
-/* Checks the query and every string made by deleting up to ctx->limit
- * (at most 2) of its bytes. The hash of a variant is put together from
- * prefix hashes, so no variant is built: with H(a) the polynomial of a
- * and B the base, H(a b) = H(a) B^|b| + H(b). */
-static void check_variants(correct_ctx_t *ctx)
+/* The maximum number of variants of a query: itself, the strings with one
+ * byte deleted and those with two deleted. */
+#define VARIANTS_MAX                                                           \
+    (1 + DELETE_WORD_MAX + DELETE_WORD_MAX * (DELETE_WORD_MAX - 1) / 2)
+
+/* Writes the hashes of the query and of every string made by deleting up
+ * to ctx->limit (at most 2) of its bytes into `out` and returns their
+ * number. The hash of a variant is put together from prefix hashes, so no
+ * variant is built: with H(a) the polynomial of a and B the base,
+ * H(a b) = H(a) B^|b| + H(b). */
+static size_t variant_hashes(const correct_ctx_t *ctx, uint64_t *out)
 {
     const unsigned char *q = (const unsigned char *)ctx->query;
-    size_t n = ctx->query_len;
+    size_t n = ctx->query_len, count = 0;
     uint64_t prefix[DELETE_WORD_MAX + 1], power[DELETE_WORD_MAX + 1];
     prefix[0] = 0;
     power[0] = 1;
@@ -537,21 +603,71 @@ static void check_variants(correct_ctx_t *ctx)
     }
 #define SPAN(from, to) (prefix[to] - prefix[from] * power[(to) - (from)])
 
-    check_variant(ctx, variant_mix(prefix[n], n));
+    out[count++] = variant_mix(prefix[n], n);
     for (size_t i = 0; i < n; i++) {
         /* s[0, i) s[i + 1, n) */
         uint64_t h = prefix[i] * power[n - 1 - i] + SPAN(i + 1, n);
-        check_variant(ctx, variant_mix(h, n - 1));
+        out[count++] = variant_mix(h, n - 1);
         if (ctx->limit < 2)
             continue;
         for (size_t j = i + 1; j < n; j++) {
             /* s[0, i) s[i + 1, j) s[j + 1, n) */
             uint64_t h2 = prefix[i] * power[n - 2 - i] +
                           SPAN(i + 1, j) * power[n - 1 - j] + SPAN(j + 1, n);
-            check_variant(ctx, variant_mix(h2, n - 2));
+            out[count++] = variant_mix(h2, n - 2);
         }
     }
 #undef SPAN
+    return count;
+}
+
+/* Checks the words that share a delete variant with the query. The
+ * variants are hashed first and then looked up in two sweeps, filter
+ * bits and then table slots, each fetched ahead of its use. The filter
+ * and the table are far larger than a cache, and a sweep lets the
+ * processor wait for many of them at once. */
+static void check_variants(correct_ctx_t *ctx)
+{
+    const nlu_lexicon_t *lex = ctx->lex;
+    uint64_t hashes[VARIANTS_MAX];
+    size_t count = variant_hashes(ctx, hashes);
+    for (size_t i = 0; i < count; i++)
+        __builtin_prefetch(
+            &lex->filter[filter_word(lex->delete_cap, hashes[i])]);
+    size_t passed = 0;
+    uint32_t mask = lex->delete_cap - 1;
+    for (size_t i = 0; i < count; i++) {
+        if (!filter_has(lex->filter, lex->delete_cap, hashes[i]))
+            continue;
+        __builtin_prefetch(&lex->deletes[(uint32_t)hashes[i] & mask]);
+        hashes[passed++] = hashes[i];
+    }
+    for (size_t i = 0; i < passed; i++) {
+        const delete_slot_t *slot =
+            delete_slot(lex->deletes, lex->delete_cap, hashes[i]);
+        if (slot->head != NO_WORD)
+            check_slot(ctx, slot);
+    }
+}
+
+/* Sets ctx up for a query of `len` bytes and searches when the query may
+ * be corrected. Returns 0 when it may not. */
+static int search(correct_ctx_t *ctx, const char *folded, size_t len)
+{
+    int limit = max_edits(letter_count(folded, len));
+    if (limit == 0 || len > DELETE_WORD_MAX)
+        return 0;
+    ctx->query = folded;
+    ctx->query_len = len;
+    ctx->limit = limit;
+    ctx->checked_count = 0;
+    for (size_t i = 0; i < NLU_CORRECT_MAX; i++) {
+        ctx->best[i] = NO_WORD;
+        ctx->best_distance[i] = limit + 1;
+        ctx->best_first_letter[i] = 0;
+    }
+    check_variants(ctx);
+    return 1;
 }
 
 /* Returns 1 and copies the word itself when it is known. */
@@ -560,25 +676,126 @@ int nlu_lexicon_correct(const nlu_lexicon_t *lexicon, const char *folded,
 {
     size_t len = strlen(folded);
     uint32_t known = find_word(lexicon, folded, len);
-    if (known != NO_WORD) {
-        snprintf(out, size, "%s", lexicon->words[known]);
-        return 1;
+    if (known == NO_WORD) {
+        correct_ctx_t ctx = {.lex = lexicon, .lexicon_count = 1};
+        if (!search(&ctx, folded, len) || ctx.best[0] == NO_WORD)
+            return 0;
+        known = ctx.best[0];
     }
-    int limit = max_edits(letter_count(folded, len));
-    if (limit == 0 || len > DELETE_WORD_MAX)
-        return 0;
-
-    correct_ctx_t ctx = {.lex = lexicon,
-                         .query = folded,
-                         .query_len = len,
-                         .limit = limit,
-                         .best = NO_WORD,
-                         .best_distance = limit + 1};
-    check_variants(&ctx);
-    if (ctx.best == NO_WORD)
-        return 0;
-    snprintf(out, size, "%s", lexicon->words[ctx.best]);
+    const char *word = lexicon->words[known];
+    size_t word_len = lexicon->lengths[known];
+    if (word_len == UCHAR_MAX)
+        word_len = strlen(word);
+    if (size > 0) {
+        if (word_len > size - 1)
+            word_len = size - 1;
+        memcpy(out, word, word_len);
+        out[word_len] = '\0';
+    }
     return 1;
+}
+
+/* ---- one correction against several lexicons ----------------------------- */
+
+/* Corrections kept for reuse. */
+#define CORRECTOR_MEMO_SLOTS 4096
+
+struct nlu_corrector {
+    size_t lexicon_count;
+    nlu_lexicon_t *all;    /* every word of the lexicons once, with the index */
+    uint32_t *ranks;       /* all->word_count x lexicon_count */
+    nlu_word_memo_t *memo; /* corrections of words met, lexicon_count each */
+};
+
+/* Grows c->ranks to `words` rows, new rows empty. Returns 0 or -1. */
+static int ranks_reserve(nlu_corrector_t *c, size_t *cap, size_t words)
+{
+    if (words <= *cap)
+        return 0;
+    size_t grown_cap = *cap ? *cap * 2 : 1024;
+    while (grown_cap < words)
+        grown_cap *= 2;
+    uint32_t *grown =
+        realloc(c->ranks, grown_cap * c->lexicon_count * sizeof *grown);
+    if (!grown)
+        return -1;
+    for (size_t i = *cap * c->lexicon_count; i < grown_cap * c->lexicon_count;
+         i++)
+        grown[i] = NO_WORD;
+    c->ranks = grown;
+    *cap = grown_cap;
+    return 0;
+}
+
+nlu_corrector_t *nlu_corrector_new(const nlu_lexicon_t *const *lexicons,
+                                   size_t count)
+{
+    if (count == 0 || count > NLU_CORRECT_MAX)
+        return NULL;
+    nlu_corrector_t *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->lexicon_count = count;
+    c->all = nlu_lexicon_new();
+    c->memo = nlu_word_memo_new(CORRECTOR_MEMO_SLOTS, count * sizeof(uint32_t));
+    size_t cap = 0;
+    int rc = c->all && c->memo ? 0 : -1;
+    for (size_t l = 0; l < count && rc == 0; l++) {
+        const nlu_lexicon_t *lex = lexicons[l];
+        for (uint32_t w = 0; w < lex->word_count && rc == 0; w++) {
+            const char *word = lex->words[w];
+            rc = nlu_lexicon_add(c->all, word);
+            if (rc == 0)
+                rc = ranks_reserve(c, &cap, c->all->word_count);
+            if (rc == 0)
+                c->ranks[(size_t)find_word(c->all, word, strlen(word)) * count +
+                         l] = w;
+        }
+    }
+    if (rc != 0) {
+        nlu_corrector_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void nlu_corrector_free(nlu_corrector_t *corrector)
+{
+    if (!corrector)
+        return;
+    nlu_lexicon_free(corrector->all);
+    free(corrector->ranks);
+    nlu_word_memo_free(corrector->memo);
+    free(corrector);
+}
+
+void nlu_corrector_correct(const nlu_corrector_t *corrector, const char *folded,
+                           uint32_t *found)
+{
+    size_t len = strlen(folded), count = corrector->lexicon_count;
+    uint64_t hash = hash_bytes(folded, len);
+    if (nlu_word_memo_get(corrector->memo, folded, len, hash, found))
+        return;
+
+    /* A word of a lexicon is its own correction there. */
+    uint32_t known = find_word_hashed(corrector->all, folded, len, hash);
+    const uint32_t *ranks =
+        known != NO_WORD ? corrector->ranks + (size_t)known * count : NULL;
+    size_t known_in = 0;
+    for (size_t i = 0; i < count; i++)
+        known_in += ranks && ranks[i] != NO_WORD;
+
+    correct_ctx_t ctx = {.lex = corrector->all,
+                         .ranks = corrector->ranks,
+                         .lexicon_count = count};
+    int searched = known_in < count && search(&ctx, folded, len);
+    for (size_t i = 0; i < count; i++) {
+        if (ranks && ranks[i] != NO_WORD)
+            found[i] = ranks[i];
+        else
+            found[i] = searched ? ctx.best[i] : NLU_NO_CORRECTION;
+    }
+    nlu_word_memo_put(corrector->memo, folded, len, hash, found);
 }
 
 /* Dutch linking elements between the parts of a compound, tried in this

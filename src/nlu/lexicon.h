@@ -5,6 +5,7 @@
 #define STEMDESK_NLU_LEXICON_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define NLU_PART_MAX 64
 
@@ -40,5 +41,27 @@ size_t nlu_split_compound(const nlu_lexicon_t *lexicon, const char *folded,
  * never corrected. Writes it to `out` and returns 1, or returns 0. */
 int nlu_lexicon_correct(const nlu_lexicon_t *lexicon, const char *folded,
                         char *out, size_t size);
+
+/* A corrector does what nlu_lexicon_correct() does against several
+ * lexicons at once, with one search of one index, and keeps the results
+ * of the words it has corrected for reuse. Safe to share between
+ * threads. */
+#define NLU_CORRECT_MAX 4 /* lexicons of one corrector */
+#define NLU_NO_CORRECTION UINT32_MAX
+
+typedef struct nlu_corrector nlu_corrector_t;
+
+/* Creates a corrector for `count` lexicons (1 to NLU_CORRECT_MAX), which
+ * must not change afterwards. Returns NULL when out of memory. The caller
+ * frees it with nlu_corrector_free(), which accepts NULL. */
+nlu_corrector_t *nlu_corrector_new(const nlu_lexicon_t *const *lexicons,
+                                   size_t count);
+void nlu_corrector_free(nlu_corrector_t *corrector);
+
+/* Writes to found[i], for every lexicon i, the index (see
+ * nlu_lexicon_word()) of the word that nlu_lexicon_correct() returns for
+ * `folded` against it, or NLU_NO_CORRECTION when it returns 0. */
+void nlu_corrector_correct(const nlu_corrector_t *corrector, const char *folded,
+                           uint32_t *found);
 
 #endif

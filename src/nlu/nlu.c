@@ -40,6 +40,9 @@
 #define RULE_PRIOR 0.95
 #define RULE_PRIOR_WEIGHT 10.0
 
+/* The lexicons of the model's corrector. */
+enum { CORRECT_MODEL, CORRECT_WORDS, CORRECT_PLACES, CORRECT_LEXICONS };
+
 typedef struct {
     size_t intent;
     pcre2_code *code;
@@ -54,6 +57,9 @@ struct nlu_model {
     size_t rule_count;
     nlu_lang_t *lang;
     nlu_lexicon_t *lexicon;
+    /* Corrects against the lexicon, the language data's words and its
+     * place names at once. */
+    nlu_corrector_t *corrector;
     nlu_analyzer_t *analyzer;
     nlu_classifier_t *classifier;
 };
@@ -95,6 +101,15 @@ static int build_lexicon(nlu_model_t *model, const nlu_intent_set_t *set)
         }
     if (nlu_lang_fill_lexicon(model->lang, model->lexicon))
         return -1;
+    const nlu_lexicon_t *lexicons[CORRECT_LEXICONS] = {
+        [CORRECT_MODEL] = model->lexicon,
+        [CORRECT_WORDS] = model->lang->words,
+        [CORRECT_PLACES] = model->lang->places};
+    model->corrector = nlu_corrector_new(lexicons, CORRECT_LEXICONS);
+    if (!model->corrector)
+        return -1;
+    ent_lang_use_corrector(model->lang, model->corrector, CORRECT_WORDS,
+                           CORRECT_PLACES);
     return ent_lang_memoize(model->lang, model->lexicon);
 }
 
@@ -239,7 +254,11 @@ nlu_model_t *nlu_load(const char *intents_dir, const char *lang_dir,
     if (build_lexicon(model, &set))
         goto out_of_memory;
     model->analyzer = nlu_analyzer_new(model->lexicon);
-    if (!model->analyzer || build_rules(model, &set) || train(model, &set))
+    if (!model->analyzer)
+        goto out_of_memory;
+    nlu_analyzer_use_corrector(model->analyzer, model->corrector,
+                               CORRECT_MODEL);
+    if (build_rules(model, &set) || train(model, &set))
         goto out_of_memory;
 
     LOG_INFO("nlu",
@@ -269,6 +288,7 @@ void nlu_free(nlu_model_t *model)
     nlu_analyzer_free(model->analyzer);
     nlu_lexicon_free(model->lexicon);
     nlu_lang_free(model->lang);
+    nlu_corrector_free(model->corrector);
     for (size_t i = 0; i < model->rule_count; i++)
         pcre2_code_free(model->rules[i].code);
     free(model->rules);

@@ -273,15 +273,25 @@ void nlu_stemmer_free(nlu_stemmer_t *stemmer)
     free(stemmer);
 }
 
+void nlu_copy_text(char *out, size_t size, const char *s, size_t len)
+{
+    if (len > size - 1)
+        len = size - 1;
+    memcpy(out, s, len);
+    out[len] = '\0';
+}
+
 void nlu_stem(nlu_stemmer_t *stemmer, const char *folded, char *out,
               size_t size)
 {
-    const sb_symbol *stem = sb_stemmer_stem(
-        stemmer->sb, (const sb_symbol *)folded, (int)strlen(folded));
+    size_t len = strlen(folded);
+    const sb_symbol *stem =
+        sb_stemmer_stem(stemmer->sb, (const sb_symbol *)folded, (int)len);
     if (!stem) {
-        snprintf(out, size, "%s", folded);
+        nlu_copy_text(out, size, folded, len);
         return;
     }
-    snprintf(out, size, "%.*s", sb_stemmer_length(stemmer->sb),
-             (const char *)stem);
+    nlu_copy_text(
+        out, size, (const char *)stem,
+        strnlen((const char *)stem, (size_t)sb_stemmer_length(stemmer->sb)));
 }

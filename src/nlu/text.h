@@ -37,6 +37,11 @@ typedef struct nlu_stemmer nlu_stemmer_t;
 nlu_stemmer_t *nlu_stemmer_new(void);
 void nlu_stemmer_free(nlu_stemmer_t *stemmer);
 
+/* Copies s[0, len) into `out` (`size` bytes, at least 1), truncated to
+ * size - 1 bytes and NUL-terminated, as snprintf(out, size, "%.*s")
+ * does, without its cost. */
+void nlu_copy_text(char *out, size_t size, const char *s, size_t len);
+
 /* Stems one folded word into `out` (NUL-terminated, truncated to size). */
 void nlu_stem(nlu_stemmer_t *stemmer, const char *folded, char *out,
               size_t size);

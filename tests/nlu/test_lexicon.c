@@ -240,6 +240,107 @@ static void test_correct_speed(void **state)
     nlu_lexicon_free(lex);
 }
 
+/* Writes to `out` a variant of `word` with up to two random edits
+ * (deletion, insertion, substitution or swap of neighbours). */
+static void random_typo(uint32_t *seed, const char *word, char *out)
+{
+    char buf[64];
+    snprintf(buf, sizeof buf, "%s", word);
+    *seed = *seed * 1103515245u + 12345u;
+    int edits = (int)((*seed >> 16) % 3);
+    for (int e = 0; e < edits; e++) {
+        size_t len = strlen(buf);
+        *seed = *seed * 1103515245u + 12345u;
+        size_t at = len ? (*seed >> 16) % len : 0;
+        *seed = *seed * 1103515245u + 12345u;
+        char letter = (char)('a' + (*seed >> 16) % 26);
+        switch ((*seed >> 8) % 4) {
+        case 0: /* deletion */
+            if (len > 0)
+                memmove(buf + at, buf + at + 1, len - at);
+            break;
+        case 1: /* insertion */
+            if (len + 1 < sizeof buf) {
+                memmove(buf + at + 1, buf + at, len - at + 1);
+                buf[at] = letter;
+            }
+            break;
+        case 2: /* substitution */
+            if (len > 0)
+                buf[at] = letter;
+            break;
+        default: /* swap with the next letter */
+            if (at + 1 < len) {
+                char c = buf[at];
+                buf[at] = buf[at + 1];
+                buf[at + 1] = c;
+            }
+            break;
+        }
+    }
+    snprintf(out, 64, "%s", buf);
+}
+
+/* A corrector over several lexicons gives, for each of them, the word that
+ * nlu_lexicon_correct() gives against it alone, ties included: the
+ * lexicons overlap and list their words in other orders. The second round
+ * reads the results the corrector kept. */
+static void test_corrector_matches_lexicons(void **state)
+{
+    (void)state;
+    size_t n = sizeof vocabulary / sizeof *vocabulary;
+    nlu_lexicon_t *lexicons[3];
+    for (size_t l = 0; l < 3; l++) {
+        lexicons[l] = nlu_lexicon_new();
+        assert_non_null(lexicons[l]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        /* All words, in order; every other word, backwards; the words
+         * of the first half plus near neighbours of them. */
+        assert_int_equal(nlu_lexicon_add(lexicons[0], vocabulary[i]), 0);
+        if ((n - 1 - i) % 2 == 0)
+            assert_int_equal(
+                nlu_lexicon_add(lexicons[1], vocabulary[n - 1 - i]), 0);
+        if (i < n / 2) {
+            char near[64];
+            snprintf(near, sizeof near, "%sx", vocabulary[i]);
+            assert_int_equal(nlu_lexicon_add(lexicons[2], near), 0);
+            assert_int_equal(nlu_lexicon_add(lexicons[2], vocabulary[i]), 0);
+        }
+    }
+    const nlu_lexicon_t *all[3] = {lexicons[0], lexicons[1], lexicons[2]};
+    nlu_corrector_t *corrector = nlu_corrector_new(all, 3);
+    assert_non_null(corrector);
+
+    int corrected = 0;
+    for (int round = 0; round < 2; round++) {
+        uint32_t seed = 11;
+        for (size_t t = 0; t < 2000; t++) {
+            char query[64];
+            random_typo(&seed, vocabulary[t % n], query);
+            uint32_t found[NLU_CORRECT_MAX];
+            nlu_corrector_correct(corrector, query, found);
+            for (size_t l = 0; l < 3; l++) {
+                char alone[64];
+                if (!nlu_lexicon_correct(lexicons[l], query, alone,
+                                         sizeof alone)) {
+                    assert_int_equal(found[l], NLU_NO_CORRECTION);
+                    continue;
+                }
+                assert_int_not_equal(found[l], NLU_NO_CORRECTION);
+                assert_string_equal(nlu_lexicon_word(lexicons[l], found[l]),
+                                    alone);
+                corrected += strcmp(alone, query) != 0;
+            }
+        }
+    }
+    /* The typos did reach the search, not only known words. */
+    assert_true(corrected > 1000);
+    nlu_corrector_free(corrector);
+    for (size_t l = 0; l < 3; l++)
+        nlu_lexicon_free(lexicons[l]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -257,6 +358,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_correct_truncates_output, setup,
                                         teardown),
         cmocka_unit_test(test_correct_speed),
+        cmocka_unit_test(test_corrector_matches_lexicons),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
