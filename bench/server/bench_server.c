@@ -28,6 +28,7 @@
  *                [--jitter F] [--paced-seconds N] [--repeat N]
  * Run it from the repository root so that the server finds its content. */
 #include <errno.h>
+#include <ev.h>
 #include <jansson.h>
 #include <libwebsockets.h>
 #include <signal.h>
@@ -36,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -60,7 +62,7 @@ typedef struct bench bench_t;
 typedef struct {
     bench_t *bench;
     struct lws *wsi;
-    lws_sorted_usec_list_t due_timer; /* paced: the next turn falls due */
+    int heap_slot; /* paced: place in the bench's due heap, -1: none */
     int index;
     client_state_t state;
     int turns_done;
@@ -69,6 +71,7 @@ typedef struct {
     int overdue;       /* paced: a turn fell due while one was open */
     long long ack_seq; /* 0 until the ack of the current turn */
     int want_send;
+    int want_close; /* close at the next writable callback */
     char *rx;
     size_t rx_len, rx_cap;
 } client_t;
@@ -81,7 +84,12 @@ typedef struct {
 
 struct bench {
     struct lws_context *context;
-    lws_sorted_usec_list_t tick; /* wakes the loop to check deadlines */
+    struct ev_loop *loop; /* libev on epoll, shared with libwebsockets */
+    ev_timer tick;        /* wakes the loop to check deadlines */
+    int due_fd;           /* timerfd: the earliest paced turn falls due */
+    ev_io due_wake;       /* watches due_fd */
+    client_t **due_heap;  /* clients with a turn to fall due, by due_at */
+    int due_count;
     int port;
     path_t path;
     load_kind_t kind;
@@ -161,19 +169,87 @@ static int send_text(struct lws *wsi, const char *text)
                                                                             : 0;
 }
 
-static void due_timer_fired(lws_sorted_usec_list_t *sul);
+/* The due heap: a binary min-heap of clients by due_at, so that one
+ * libev timer serves every paced client. */
+static void heap_swap(bench_t *b, int i, int j)
+{
+    client_t *t = b->due_heap[i];
+    b->due_heap[i] = b->due_heap[j];
+    b->due_heap[j] = t;
+    b->due_heap[i]->heap_slot = i;
+    b->due_heap[j]->heap_slot = j;
+}
+
+static void heap_up(bench_t *b, int i)
+{
+    while (i > 0 && b->due_heap[(i - 1) / 2]->due_at > b->due_heap[i]->due_at) {
+        heap_swap(b, i, (i - 1) / 2);
+        i = (i - 1) / 2;
+    }
+}
+
+static void heap_down(bench_t *b, int i)
+{
+    for (;;) {
+        int least = i, l = 2 * i + 1, r = l + 1;
+        if (l < b->due_count &&
+            b->due_heap[l]->due_at < b->due_heap[least]->due_at)
+            least = l;
+        if (r < b->due_count &&
+            b->due_heap[r]->due_at < b->due_heap[least]->due_at)
+            least = r;
+        if (least == i)
+            return;
+        heap_swap(b, i, least);
+        i = least;
+    }
+}
+
+static void heap_remove(bench_t *b, client_t *c)
+{
+    int i = c->heap_slot;
+    if (i < 0)
+        return;
+    c->heap_slot = -1;
+    if (--b->due_count == i)
+        return;
+    b->due_heap[i] = b->due_heap[b->due_count];
+    b->due_heap[i]->heap_slot = i;
+    heap_down(b, i);
+    heap_up(b, i);
+}
+
+/* Arms the due timer for the earliest due turn. A timerfd, because the
+ * timers of libev on epoll wake up to a millisecond late, which would add
+ * to every paced latency. */
+static void arm_due(bench_t *b)
+{
+    struct itimerspec when;
+    memset(&when, 0, sizeof when);
+    if (b->due_count > 0) {
+        double due = b->due_heap[0]->due_at;
+        when.it_value.tv_sec = (time_t)due;
+        when.it_value.tv_nsec = (long)((due - (double)(time_t)due) * 1e9);
+        if (when.it_value.tv_sec == 0 && when.it_value.tv_nsec == 0)
+            when.it_value.tv_nsec = 1;
+    }
+    timerfd_settime(b->due_fd, TFD_TIMER_ABSTIME, &when, NULL);
+}
 
 /* Schedules the next paced turn of `c` at `due`, unless the paced period
  * is over by then. */
 static void schedule_at(client_t *c, double due)
 {
     bench_t *b = c->bench;
+    heap_remove(b, c);
     if (due > b->paced_end)
         return;
     c->due_at = due;
-    double wait = due - now_seconds();
-    lws_sul_schedule(b->context, 0, &c->due_timer, due_timer_fired,
-                     wait > 0 ? (lws_usec_t)(wait * 1e6) : 1);
+    c->heap_slot = b->due_count;
+    b->due_heap[b->due_count++] = c;
+    heap_up(b, c->heap_slot);
+    if (c->heap_slot == 0)
+        arm_due(b);
 }
 
 /* Schedules the next paced turn of `c` one random gap after `after`. */
@@ -210,9 +286,8 @@ static int send_turn(client_t *c)
     return send_text(c->wsi, frame);
 }
 
-static void due_timer_fired(lws_sorted_usec_list_t *sul)
+static void turn_due(client_t *c)
 {
-    client_t *c = lws_container_of(sul, client_t, due_timer);
     if (!c->wsi)
         return;
     if (c->state == CLIENT_TURN) {
@@ -221,6 +296,25 @@ static void due_timer_fired(lws_sorted_usec_list_t *sul)
     }
     c->want_send = 1;
     lws_callback_on_writable(c->wsi);
+}
+
+/* Starts every paced turn that has fallen due. */
+static void due_fired(struct ev_loop *loop, ev_io *watcher, int revents)
+{
+    (void)loop;
+    (void)revents;
+    bench_t *b = watcher->data;
+    uint64_t expirations;
+    if (read(b->due_fd, &expirations, sizeof expirations) < 0 &&
+        errno != EAGAIN)
+        perror("bench: timerfd");
+    double now = now_seconds();
+    while (b->due_count > 0 && b->due_heap[0]->due_at <= now) {
+        client_t *c = b->due_heap[0];
+        heap_remove(b, c);
+        turn_due(c);
+    }
+    arm_due(b);
 }
 
 static void finish_turn(client_t *c)
@@ -297,6 +391,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
         }
         return 0;
     case LWS_CALLBACK_CLIENT_WRITEABLE:
+        if (c->want_close) {
+            lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, NULL, 0);
+            return -1;
+        }
         if (!c->want_send)
             return 0;
         c->want_send = 0;
@@ -339,12 +437,19 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
     }
 }
 
-/* Wakes the service loop every 50 ms, so that deadlines are checked even
- * when no socket has anything to do. */
-static void tick(lws_sorted_usec_list_t *sul)
+/* Wakes the loop every 50 ms, so that deadlines are checked even when no
+ * socket has anything to do. */
+static void tick(struct ev_loop *loop, ev_timer *watcher, int revents)
 {
-    bench_t *b = lws_container_of(sul, bench_t, tick);
-    lws_sul_schedule(b->context, 0, &b->tick, tick, 50000);
+    (void)loop;
+    (void)watcher;
+    (void)revents;
+}
+
+/* Runs one pass of the event loop: waits for events, then handles them. */
+static void service(bench_t *b)
+{
+    ev_run(b->loop, EVRUN_ONCE);
 }
 
 static const struct lws_protocols protocols[] = {
@@ -376,8 +481,13 @@ static void connect_client(bench_t *b, client_t *c)
 static int open_clients(bench_t *b, int count)
 {
     b->clients = calloc((size_t)count, sizeof *b->clients);
-    if (!b->clients)
+    free(b->due_heap);
+    b->due_heap = calloc((size_t)count, sizeof *b->due_heap);
+    b->due_count = 0;
+    if (!b->clients || !b->due_heap)
         return -1;
+    for (int i = 0; i < count; i++)
+        b->clients[i].heap_slot = -1;
     b->count = count;
     int next = 0;
     double deadline = now_seconds() + 120;
@@ -388,7 +498,7 @@ static int open_clients(bench_t *b, int count)
             connect_client(b, &b->clients[next]);
             next++;
         }
-        lws_service(b->context, 0);
+        service(b);
         if (now_seconds() > deadline) {
             fprintf(stderr, "bench: timed out opening sockets (%d ready)\n",
                     b->ready);
@@ -401,15 +511,19 @@ static int open_clients(bench_t *b, int count)
 static void close_clients(bench_t *b)
 {
     for (int i = 0; i < b->count; i++) {
-        lws_sul_cancel(&b->clients[i].due_timer);
-        if (b->clients[i].wsi)
-            lws_set_timeout(b->clients[i].wsi, PENDING_TIMEOUT_CLOSE_SEND, 1);
+        heap_remove(b, &b->clients[i]);
+        /* Closed from the writable callback: a timeout would wait for
+         * a libwebsockets timer, which the libev plugin may fire late. */
+        if (b->clients[i].wsi) {
+            b->clients[i].want_close = 1;
+            lws_callback_on_writable(b->clients[i].wsi);
+        }
     }
     double deadline = now_seconds() + 5;
     int open;
     do {
         open = 0;
-        lws_service(b->context, 0);
+        service(b);
         for (int i = 0; i < b->count; i++)
             open += b->clients[i].wsi != NULL;
     } while (open && now_seconds() < deadline);
@@ -484,7 +598,7 @@ static int serve_until_done(bench_t *b)
             return 0;
         if (now > deadline)
             return -1;
-        lws_service(b->context, 0);
+        service(b);
     }
 }
 
@@ -882,12 +996,36 @@ int main(int argc, char **argv)
     }
 
     lws_set_log_level(LLL_ERR, NULL);
+    /* The client runs libwebsockets on libev with epoll, so that its cost
+     * per frame does not grow with the number of open sockets. */
+    b.loop = ev_loop_new(EVBACKEND_EPOLL);
+    if (!b.loop) {
+        fprintf(stderr, "bench: cannot create the libev loop\n");
+        return 1;
+    }
+    void *foreign_loops[1] = {b.loop};
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
     info.port = CONTEXT_PORT_NO_LISTEN;
     info.protocols = protocols;
+    info.options = LWS_SERVER_OPTION_LIBEV;
+    info.foreign_loops = foreign_loops;
     b.context = lws_create_context(&info);
-    lws_sul_schedule(b.context, 0, &b.tick, tick, 50000);
+    if (!b.context) {
+        fprintf(stderr, "bench: cannot create the libwebsockets context "
+                        "(is the libev plugin of libwebsockets installed?)\n");
+        return 1;
+    }
+    ev_timer_init(&b.tick, tick, 0.05, 0.05);
+    ev_timer_start(b.loop, &b.tick);
+    b.due_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (b.due_fd < 0) {
+        perror("bench: timerfd_create");
+        return 1;
+    }
+    ev_io_init(&b.due_wake, due_fired, b.due_fd, EV_READ);
+    b.due_wake.data = &b;
+    ev_io_start(b.loop, &b.due_wake);
     setvbuf(stdout, NULL, _IOLBF, 0);
     print_header(&b, &o, (unsigned long long)limit.rlim_cur);
 
@@ -916,8 +1054,12 @@ int main(int argc, char **argv)
             print_summary("paced", loads[i], &paced[i]);
     }
 
-    lws_sul_cancel(&b.tick);
+    ev_timer_stop(b.loop, &b.tick);
+    ev_io_stop(b.loop, &b.due_wake);
+    close(b.due_fd);
     lws_context_destroy(b.context);
+    ev_loop_destroy(b.loop);
+    free(b.due_heap);
     free(b.latency.values);
     free(b.send_lag.values);
     kill(server, SIGTERM);

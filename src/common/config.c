@@ -73,8 +73,8 @@ static const setting_t settings[] = {
     {"outbox_backoff_seconds", SET_INT, FIELD(outbox_backoff_seconds), 1, 86400,
      "first retry delay, doubled after each failure"},
     {"event_loop", SET_STRING, FIELD(event_loop), 0, 0,
-     "\"poll\": the poll() loop of libwebsockets; \"epoll\": libev on "
-     "epoll, where a wake-up costs only the active sockets"},
+     "\"epoll\": libev on epoll, where a wake-up costs only the active "
+     "sockets; \"poll\": the poll() loop of libwebsockets"},
 };
 
 #define SETTING_COUNT (sizeof settings / sizeof settings[0])
@@ -129,9 +129,7 @@ void cfg_defaults(cfg_t *cfg)
     cfg->partners = json_object();
     cfg->outbox_max_attempts = 8;
     cfg->outbox_backoff_seconds = 5;
-    /* NOTE: poll stays the default until the 0.7 to 1 s stalls seen once
-     * in an epoll benchmark run are explained (docs/benchmarks.md). */
-    cfg->event_loop = strdup("poll");
+    cfg->event_loop = strdup("epoll");
 }
 
 void cfg_free(cfg_t *cfg)

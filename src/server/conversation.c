@@ -273,7 +273,7 @@ static int commit_open(srv_t *srv)
 
     srv_pending_t *pending = srv->pending_head;
     srv->pending_head = srv->pending_tail = NULL;
-    if (rc == 0 && srv->syncer) {
+    if (rc == 0 && srv->sync_commits) {
         unsigned long long generation = store_syncer_request(srv->syncer);
         srv->sync_requested = generation;
         if (!pending)

@@ -430,7 +430,7 @@ static void stop(srv_t *srv)
 {
     if (srv->store)
         srv_flush(srv);
-    store_syncer_stop(srv->syncer, srv->store);
+    store_syncer_stop(srv->syncer);
     srv->syncer = NULL;
     if (srv->context) {
         lws_sul_cancel(&srv->commit_timer);
@@ -491,12 +491,13 @@ int srv_run(const cfg_t *cfg, const srv_options_t *options)
     }
     lws_sul_schedule(srv->context, 0, &srv->purge_timer, purge_timer_fired,
                      PURGE_INTERVAL_US);
-    if (!strcmp(cfg->db_synchronous, "full") &&
-        !(srv->syncer = store_syncer_start(srv->store, wake_loop, srv)))
-        LOG_WARN("server", "commits sync on the event loop instead");
-    if (!strcmp(cfg->db_synchronous, "full") &&
-        !(srv->syncer = store_syncer_start(srv->store, wake_loop, srv)))
-        LOG_WARN("server", "commits sync on the event loop instead");
+    /* Checkpoints, and with db_synchronous "full" the fsync of each
+     * commit, run on threads of the store's syncer. */
+    srv->syncer = store_syncer_start(srv->store, wake_loop, srv);
+    srv->sync_commits = srv->syncer && !strcmp(cfg->db_synchronous, "full");
+    if (!srv->syncer)
+        LOG_WARN("server", "the store's syncer did not start; commits "
+                           "sync and checkpoint on the event loop");
     fprintf(stderr, "stemdesk: serving http://%s:%d/\n", cfg->listen,
             cfg->port);
     fflush(stderr);

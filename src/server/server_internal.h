@@ -108,8 +108,9 @@ struct srv {
     double transaction_started; /* monotonic seconds; 0: none open */
     /* With db_synchronous "full", commits are synced by the store's
      * syncer thread; their frames wait here, in commit order, until it
-     * reports them durable. Without a syncer both stay empty. */
+     * reports them durable. Otherwise the list stays empty. */
     store_syncer_t *syncer;
+    int sync_commits; /* 1: frames wait for the syncer ("full") */
     srv_pending_t *syncing_head;
     srv_pending_t *syncing_tail;
     unsigned long long sync_requested; /* last generation handed out */

@@ -47,15 +47,18 @@ store_t *store_open(const char *path, char *err, size_t size);
 int store_set_synchronous(store_t *store, int full);
 
 /* Group commit with the fsync on a thread of its own (src/store/syncer.c).
- * Once started, a commit only writes the write-ahead log; a commit becomes
- * durable when the syncer has synced the log after it. The caller, after
- * each commit it wants durable, takes a generation number with
- * store_syncer_request(); the thread syncs and then calls `wake` (from its
- * own thread), and store_syncer_state() tells which generations are
- * durable (`synced`) and the last one whose sync failed (`failed`).
- * store_syncer_sync_now() syncs on the caller's thread and covers every
- * generation requested before it. Returns NULL, leaving the store syncing
- * at every commit, when the syncer cannot start. */
+ * Once started, a commit only writes the write-ahead log, and another
+ * thread checkpoints the log. A commit becomes durable when the syncer has
+ * synced the log after it: the caller, after each commit it wants durable,
+ * takes a generation number with store_syncer_request(); the syncer syncs
+ * and then calls `wake` (from its own thread), and store_syncer_state()
+ * tells which generations are durable (`synced`) and the last one whose
+ * sync failed (`failed`). store_syncer_sync_now() syncs on the caller's
+ * thread and covers every generation requested before it. A caller that
+ * never requests gets checkpoints off its thread and commits that survive
+ * a crash of the process, as with store_set_synchronous(store, 0).
+ * Returns NULL, leaving the store as it was, when the syncer cannot
+ * start. */
 typedef struct store_syncer store_syncer_t;
 typedef void (*store_syncer_wake_fn)(void *arg);
 store_syncer_t *store_syncer_start(store_t *store, store_syncer_wake_fn wake,
@@ -64,9 +67,9 @@ unsigned long long store_syncer_request(store_syncer_t *syncer);
 void store_syncer_state(store_syncer_t *syncer, unsigned long long *synced,
                         unsigned long long *failed);
 int store_syncer_sync_now(store_syncer_t *syncer);
-/* Syncs what is left, ends the thread and makes `store` (when not NULL)
- * sync at every commit again. Accepts NULL. */
-void store_syncer_stop(store_syncer_t *syncer, store_t *store);
+/* Syncs what was requested, ends both threads and gives the store back
+ * its own checkpoints and sync level. Accepts NULL. */
+void store_syncer_stop(store_syncer_t *syncer);
 
 /* Closes the database; an open transaction is rolled back. Accepts NULL. */
 void store_close(store_t *store);

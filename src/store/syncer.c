@@ -4,9 +4,10 @@
  * writes the write-ahead log. A thread of its own then makes those commits
  * durable with one fdatasync() of the log file, which covers every commit
  * written before it started, and tells the caller through its wake
- * callback. The same thread checkpoints the log through a connection of its
- * own (the writer's automatic checkpoint is off), so the fsyncs of a
- * checkpoint do not hold up the writer either.
+ * callback. A second thread checkpoints the log through a connection of
+ * its own once it holds CHECKPOINT_FRAMES pages (the writer's automatic
+ * checkpoint is off), so neither the writer nor the syncs wait for the
+ * fsyncs of a checkpoint.
  *
  * The log file is found by name and checked against its inode before every
  * sync: should SQLite ever replace the file, the new one is opened, so a
@@ -14,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +26,10 @@
 #include "common/log.h"
 #include "store/store_internal.h"
 
-/* A passive checkpoint runs at most this often (seconds). */
-#define CHECKPOINT_INTERVAL 1.0
+/* The log is checkpointed once it holds this many pages (SQLite's own
+ * default), looked at this often (seconds). */
+#define CHECKPOINT_FRAMES 1000
+#define CHECKPOINT_POLL 0.1
 
 struct store_syncer {
     pthread_t thread;
@@ -39,19 +43,17 @@ struct store_syncer {
 
     char *wal_path;
     int wal_fd;
+
+    pthread_t checkpoint_thread;
+    pthread_cond_t stop; /* signalled with `lock` held when stopping */
     sqlite3 *checkpointer;
-    double last_checkpoint;
+    _Atomic int wal_frames; /* pages in the log after the last commit */
+    store_t *store;
+    int writer_level; /* the writer's synchronous level before the start */
 
     store_syncer_wake_fn wake;
     void *wake_arg;
 };
-
-static double monotonic_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Opens the log file again when the name no longer leads to the inode
  * held open. Returns 0, or -1 with errno set. */
@@ -82,19 +84,49 @@ static int sync_log(store_syncer_t *s)
     return rc;
 }
 
-/* Copies the synced log back into the database file now and then; the
- * writer restarts the log from its start once everything is copied. */
-static void checkpoint(store_syncer_t *s)
+/* The writer's log hook: remembers how many pages the log holds. */
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 {
-    double now = monotonic_seconds();
-    if (!s->checkpointer || now - s->last_checkpoint < CHECKPOINT_INTERVAL)
-        return;
-    s->last_checkpoint = now;
-    int rc = sqlite3_wal_checkpoint_v2(s->checkpointer, "main",
-                                       SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-    if (rc != SQLITE_OK && rc != SQLITE_BUSY)
-        LOG_WARN("store", "checkpoint failed: %s",
-                 sqlite3_errmsg(s->checkpointer));
+    (void)db;
+    (void)name;
+    store_syncer_t *s = arg;
+    atomic_store(&s->wal_frames, frames);
+    return SQLITE_OK;
+}
+
+/* Copies the log back into the database file whenever it has grown past
+ * CHECKPOINT_FRAMES; the writer then restarts the log from its start. A
+ * passive checkpoint syncs the log before it copies, syncs the database
+ * file after, and does not wait for the writer. */
+static void *checkpoint_main(void *arg)
+{
+    store_syncer_t *s = arg;
+    pthread_mutex_lock(&s->lock);
+    while (!s->stopping) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += (long)(CHECKPOINT_POLL * 1e9);
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&s->stop, &s->lock, &until);
+        if (s->stopping || atomic_load(&s->wal_frames) < CHECKPOINT_FRAMES)
+            continue;
+        pthread_mutex_unlock(&s->lock);
+        int log_pages = 0, copied = 0;
+        int rc = sqlite3_wal_checkpoint_v2(s->checkpointer, "main",
+                                           SQLITE_CHECKPOINT_PASSIVE,
+                                           &log_pages, &copied);
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+            LOG_WARN("store", "checkpoint failed: %s",
+                     sqlite3_errmsg(s->checkpointer));
+        else if (rc == SQLITE_OK && copied == log_pages)
+            atomic_store(&s->wal_frames, 0);
+        pthread_mutex_lock(&s->lock);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return NULL;
 }
 
 static void *syncer_main(void *arg)
@@ -117,11 +149,33 @@ static void *syncer_main(void *arg)
         s->synced = target;
         pthread_mutex_unlock(&s->lock);
         s->wake(s->wake_arg);
-        checkpoint(s);
         pthread_mutex_lock(&s->lock);
     }
     pthread_mutex_unlock(&s->lock);
     return NULL;
+}
+
+/* Reads the connection's synchronous level, 2 (FULL) when unknown. */
+static int synchronous_level(store_t *store)
+{
+    sqlite3_stmt *stmt;
+    int level = 2;
+    if (sqlite3_prepare_v2(store->db, "PRAGMA synchronous", -1, &stmt, NULL) !=
+        SQLITE_OK)
+        return level;
+    if (sqlite3_step(stmt) == SQLITE_ROW)
+        level = sqlite3_column_int(stmt, 0);
+    sqlite3_finalize(stmt);
+    return level;
+}
+
+/* Gives the writer back its own checkpoints and sync level. */
+static void restore_writer(store_syncer_t *s)
+{
+    char sql[48];
+    sqlite3_wal_autocheckpoint(s->store->db, CHECKPOINT_FRAMES);
+    snprintf(sql, sizeof sql, "PRAGMA synchronous = %d", s->writer_level);
+    store_exec(s->store, sql);
 }
 
 store_syncer_t *store_syncer_start(store_t *store, store_syncer_wake_fn wake,
@@ -135,9 +189,11 @@ store_syncer_t *store_syncer_start(store_t *store, store_syncer_wake_fn wake,
         free(s);
         return NULL;
     }
+    s->store = store;
     s->wal_fd = -1;
     s->wake = wake;
     s->wake_arg = wake_arg;
+    s->writer_level = synchronous_level(store);
     size_t size = strlen(db_path) + sizeof "-wal";
     s->wal_path = malloc(size);
     if (s->wal_path)
@@ -145,9 +201,7 @@ store_syncer_t *store_syncer_start(store_t *store, store_syncer_wake_fn wake,
 
     /* The log must exist before the first commit is synced: a write
      * transaction that changes nothing creates it. */
-    if (!s->wal_path || store_exec(store, "PRAGMA synchronous = NORMAL") ||
-        store_exec(store, "PRAGMA wal_autocheckpoint = 0") ||
-        store_exec(store, "BEGIN IMMEDIATE; COMMIT") ||
+    if (!s->wal_path || store_exec(store, "BEGIN IMMEDIATE; COMMIT") ||
         wal_fd_current(s) != 0) {
         LOG_ERROR("store", "cannot open the write-ahead log %s: %s",
                   s->wal_path ? s->wal_path : "", strerror(errno));
@@ -155,33 +209,46 @@ store_syncer_t *store_syncer_start(store_t *store, store_syncer_wake_fn wake,
     }
     if (sqlite3_open_v2(db_path, &s->checkpointer,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
-                        NULL) != SQLITE_OK) {
-        LOG_WARN("store", "no checkpoint connection: %s",
-                 s->checkpointer ? sqlite3_errmsg(s->checkpointer)
-                                 : "out of memory");
-        sqlite3_close(s->checkpointer);
-        s->checkpointer = NULL;
-    } else {
-        sqlite3_busy_timeout(s->checkpointer, 100);
+                        NULL) != SQLITE_OK ||
         sqlite3_exec(s->checkpointer, "PRAGMA synchronous = FULL", NULL, NULL,
-                     NULL);
+                     NULL) != SQLITE_OK) {
+        LOG_ERROR("store", "cannot open the checkpoint connection: %s",
+                  s->checkpointer ? sqlite3_errmsg(s->checkpointer)
+                                  : "out of memory");
+        goto fail;
     }
+    if (store_exec(store, "PRAGMA synchronous = NORMAL"))
+        goto fail;
+    /* Replaces the writer's automatic checkpoint. */
+    sqlite3_wal_hook(store->db, wal_hook, s);
+
     pthread_mutex_init(&s->lock, NULL);
     pthread_mutex_init(&s->file_lock, NULL);
     pthread_cond_init(&s->wanted, NULL);
+    pthread_cond_init(&s->stop, NULL);
     if (pthread_create(&s->thread, NULL, syncer_main, s) != 0) {
         LOG_ERROR("store", "cannot start the log syncer thread");
-        pthread_cond_destroy(&s->wanted);
-        pthread_mutex_destroy(&s->file_lock);
-        pthread_mutex_destroy(&s->lock);
-        goto fail;
+        goto fail_locks;
+    }
+    if (pthread_create(&s->checkpoint_thread, NULL, checkpoint_main, s) != 0) {
+        LOG_ERROR("store", "cannot start the checkpoint thread");
+        pthread_mutex_lock(&s->lock);
+        s->stopping = 1;
+        pthread_cond_signal(&s->wanted);
+        pthread_mutex_unlock(&s->lock);
+        pthread_join(s->thread, NULL);
+        goto fail_locks;
     }
     return s;
 
+fail_locks:
+    pthread_cond_destroy(&s->stop);
+    pthread_cond_destroy(&s->wanted);
+    pthread_mutex_destroy(&s->file_lock);
+    pthread_mutex_destroy(&s->lock);
 fail:
-    /* The caller falls back to syncing at every commit. */
-    store_exec(store, "PRAGMA synchronous = FULL");
-    store_exec(store, "PRAGMA wal_autocheckpoint = 1000");
+    /* The writer keeps syncing and checkpointing on its own. */
+    restore_writer(s);
     sqlite3_close(s->checkpointer);
     if (s->wal_fd >= 0)
         close(s->wal_fd);
@@ -224,25 +291,25 @@ int store_syncer_sync_now(store_syncer_t *s)
     return 0;
 }
 
-void store_syncer_stop(store_syncer_t *s, store_t *store)
+void store_syncer_stop(store_syncer_t *s)
 {
     if (!s)
         return;
     pthread_mutex_lock(&s->lock);
     s->stopping = 1;
     pthread_cond_signal(&s->wanted);
+    pthread_cond_signal(&s->stop);
     pthread_mutex_unlock(&s->lock);
     pthread_join(s->thread, NULL);
+    pthread_join(s->checkpoint_thread, NULL);
+    pthread_cond_destroy(&s->stop);
     pthread_cond_destroy(&s->wanted);
     pthread_mutex_destroy(&s->file_lock);
     pthread_mutex_destroy(&s->lock);
+    restore_writer(s);
     sqlite3_close(s->checkpointer);
     if (s->wal_fd >= 0)
         close(s->wal_fd);
     free(s->wal_path);
     free(s);
-    if (store) {
-        store_exec(store, "PRAGMA synchronous = FULL");
-        store_exec(store, "PRAGMA wal_autocheckpoint = 1000");
-    }
 }
