@@ -654,6 +654,8 @@ int eng_condition(eng_turn_t *t, const json_t *when)
         else if (!strcmp(key, "advisor_available"))
             holds = (t->event->advisors_online > 0 && t->event->office_open) ==
                     json_is_true(v);
+        else if (!strcmp(key, "office_open"))
+            holds = (t->event->office_open != 0) == json_is_true(v);
         else if (!strcmp(key, "partner_found"))
             holds = (json_object_get(t->state, "partner") != NULL) ==
                     json_is_true(v);

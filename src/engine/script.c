@@ -297,6 +297,7 @@ static void check_condition(loader_t *ld, const content_file_t *file,
                                        "filled_any",
                                        "named_entry",
                                        "advisor_available",
+                                       "office_open",
                                        "partner_found",
                                        "consent",
                                        "reason",
@@ -317,7 +318,7 @@ static void check_condition(loader_t *ld, const content_file_t *file,
         snprintf(ptr, sizeof ptr, "%s/%s", pointer, key);
         int ok = 1;
         if (!strcmp(key, "filled_any") || !strcmp(key, "named_entry") ||
-            !strcmp(key, "advisor_available") ||
+            !strcmp(key, "advisor_available") || !strcmp(key, "office_open") ||
             !strcmp(key, "partner_found") || !strcmp(key, "consent"))
             ok = json_is_boolean(v);
         else if (!strcmp(key, "slot_is"))
