@@ -662,6 +662,32 @@ static void confirm_changes(eng_turn_t *t)
 
 /* ---- the node the visitor answers ---- */
 
+/* Keeps a phone number typed beside an e-mail address ("x@y.be of 011 22
+ * 33 44"): the span from the first digit or "+" to the last digit outside
+ * the address, when it holds at least 9 digits. */
+static void set_phone_beside_email(json_t *contact, const char *text,
+                                   const char *email, size_t email_len)
+{
+    const char *first = NULL, *last = NULL;
+    size_t digits = 0;
+    for (const char *p = text; *p; p++) {
+        if (p >= email && p < email + email_len)
+            continue;
+        int digit = *p >= '0' && *p <= '9';
+        if (!first && (digit || *p == '+'))
+            first = p;
+        if (digit) {
+            last = p;
+            digits++;
+        }
+    }
+    if (digits < 9 || !first || !last ||
+        (first < email && last >= email)) /* digits on both sides */
+        return;
+    json_object_set_new(contact, "phone",
+                        json_stringn(first, (size_t)(last - first + 1)));
+}
+
 /* Handles the visitor's answer to a capture node (name or contact). */
 static void answer_capture(eng_turn_t *t, const json_t *node, const char *text)
 {
@@ -691,6 +717,7 @@ static void answer_capture(eng_turn_t *t, const json_t *node, const char *text)
             memcpy(word, start, n);
             word[n] = '\0';
             json_object_set_new(contact, "email", json_string(word));
+            set_phone_beside_email(contact, text, start, n);
         } else if (digits >= 9) {
             json_object_set_new(contact, "phone", json_string(text));
         } else {
