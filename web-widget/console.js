@@ -82,6 +82,9 @@
     // "west-vlaanderen"), or the value itself when no label is known.
     function slotText(name, value) {
         const text = slotValue(value);
+        // The time budget is kept in hours per month.
+        if (name === 'time' && /^\d+(\.\d+)?$/.test(text))
+            return `${text.replace('.', ',')} uur per maand`;
         return state.labels[name]?.[text] ?? text;
     }
 

@@ -176,7 +176,8 @@ test('collected facts show Dutch labels', async () => {
     await loginConsole(consolePage);
     await openWidget(visitor, desk.url);
     const before = await countReplies(visitor);
-    await sendText(visitor, 'ons bedrijf ligt in Brugge');
+    await sendText(visitor,
+                   'ons bedrijf ligt in Brugge en we hebben 4 uur per maand');
     await waitForReply(visitor, before);
     await escalate(visitor, consolePage);
 
@@ -186,6 +187,7 @@ test('collected facts show Dutch labels', async () => {
         document.querySelector('.cs-queue-item .cs-facts')?.textContent),
         null, { timeout: 10000 });
     assert.match(await facts.textContent(), /Regio: West-Vlaanderen/);
+    assert.match(await facts.textContent(), /Tijd: 4 uur per maand/);
     assert.doesNotMatch(await facts.textContent(), /west-vlaanderen/);
 
     await takeOver(visitor, consolePage);
