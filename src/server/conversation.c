@@ -184,6 +184,46 @@ void srv_pending_add(srv_t *srv, srv_conversation_t *conversation,
     srv->pending_tail = pending;
 }
 
+/* Returns 1 when `p` is meant for socket `v`. */
+static int meant_for(const srv_pending_t *p, const srv_visitor_t *v)
+{
+    if (p->dropped)
+        return 0;
+    if (p->only)
+        return p->only == v;
+    return p->conversation == v->conversation && p->except != v;
+}
+
+int srv_pending_behind(srv_t *srv, srv_visitor_t *v, srv_frame_t *frame)
+{
+    int in_pending = 0, in_syncing = 0;
+    if (!frame || !v->conversation)
+        return 0;
+    for (srv_pending_t *p = srv->pending_head; p && !in_pending; p = p->next)
+        in_pending = meant_for(p, v);
+    for (srv_pending_t *p = srv->syncing_head; p && !in_syncing; p = p->next)
+        in_syncing = meant_for(p, v);
+    if (in_pending) {
+        srv_pending_add(srv, v->conversation, v, NULL, frame, 0);
+        return 1;
+    }
+    if (!in_syncing)
+        return 0;
+    /* Behind the last commit handed to the syncer, which is at or after
+     * the one holding the frames of `v`. */
+    srv_pending_t *p = calloc(1, sizeof *p);
+    if (!p)
+        return 0;
+    v->conversation->refs++;
+    p->conversation = v->conversation;
+    p->only = v;
+    p->frame = frame;
+    p->generation = srv->sync_requested;
+    srv->syncing_tail->next = p;
+    srv->syncing_tail = p;
+    return 1;
+}
+
 /* Sends a committed frame to the sockets it is meant for. */
 static void deliver(srv_pending_t *pending)
 {

@@ -49,7 +49,11 @@ static void send_error(srv_visitor_t *v, const char *code, const char *field)
                               "message", message);
     if (field)
         json_object_set_new(frame, "field", json_string(field));
-    srv_visitor_send(v, srv_frame_json(frame));
+    /* Replies go out in the order of the frames they answer, so the error
+     * waits behind frames of this socket that wait for their commit. */
+    srv_frame_t *out = srv_frame_json(frame);
+    if (!srv_pending_behind(v->srv, v, out))
+        srv_visitor_send(v, out);
     json_decref(frame);
     srv_metrics_error(v->srv, code);
 }

@@ -139,7 +139,7 @@ test('advisor offline and nobody else: callback offered', async () => {
     assert.equal(back.state, 'bot');
     const offer = visitor.frames.filter((f) => f.type === 'message' &&
                                         f.from === 'bot').at(-1);
-    assert.match(offer.text, /geen adviseur beschikbaar/);
+    assert.match(offer.text, /geen adviseur vrij/);
     assert.ok(offer.quick_replies.some((q) => q.value === 'intent:affirm'));
     assert.ok((await auditActions(conversation)).includes('requeue_offline'));
 

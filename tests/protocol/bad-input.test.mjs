@@ -54,6 +54,20 @@ test('invalid JSON gets invalid_json', async () => {
     await visitor.close();
 });
 
+test('error for a frame sent right after hello follows the welcome',
+     async () => {
+    const visitor = await opened();
+    visitor.send({ type: 'hello', token: null, last_seq: 0 });
+    visitor.send('{"type": "message", ');
+    const error = await visitor.nextOfType('error');
+    assert.equal(error.code, 'invalid_json');
+    const types = visitor.frames.map((f) => f.type);
+    assert.ok(types.indexOf('welcome') >= 0, `no welcome in ${types}`);
+    assert.ok(types.indexOf('welcome') < types.indexOf('error'),
+              `error before welcome: ${types}`);
+    await visitor.close();
+});
+
 test('unknown type gets unknown_type', async () => {
     const visitor = await opened();
     visitor.send({ type: 'subscribe' });
