@@ -420,14 +420,31 @@ static void entity_text(const char *text, const nlu_entity_t *e, char *out,
     }
 }
 
+/* Returns 1 when another entity of the same kind names a narrower value
+ * than `e` ("3de graad" beside "secundair"). */
+static int narrower_named(const eng_turn_t *t, const nlu_entity_t *e)
+{
+    const char *facet = kind_name(e->kind);
+    for (size_t i = 0; i < t->nlu.entity_count; i++) {
+        const nlu_entity_t *other = &t->nlu.entities[i];
+        if (other != e && other->kind == e->kind &&
+            kb_facet_broader(t->content->kb, facet, e->value, other->value))
+            return 1;
+    }
+    return 0;
+}
+
 static void apply_entities(eng_turn_t *t, const char *text)
 {
     int seen[NLU_ENT_KIND_COUNT] = {0};
     for (size_t i = 0; i < t->nlu.entity_count; i++) {
         const nlu_entity_t *e = &t->nlu.entities[i];
         const char *kind = kind_name(e->kind);
-        if (!kind || seen[e->kind]++)
-            continue; /* the first mention of a kind wins */
+        /* The first mention of a kind wins, unless a later one is more
+         * precise. */
+        if (!kind || seen[e->kind] || narrower_named(t, e))
+            continue;
+        seen[e->kind] = 1;
         const char *slot = slot_for_kind(t, kind);
         if (!slot)
             continue;

@@ -481,6 +481,24 @@ size_t kb_facet_values(const kb_t *kb, const char *facet, const char **values,
     return 0;
 }
 
+int kb_facet_broader(const kb_t *kb, const char *facet, const char *value,
+                     const char *other)
+{
+    if (!kb || !facet || !value || !other)
+        return 0;
+    for (int kind = 0; kind < KB_FACET_COUNT; kind++) {
+        if (strcmp(kb_facet_names[kind], facet) != 0)
+            continue;
+        int a = kb_facet_find(&kb->facets, kind, value);
+        int b = kb_facet_find(&kb->facets, kind, other);
+        if (a < 0 || b < 0 || a == b)
+            return 0;
+        const kb_facet_t *f = &kb->facets.facets[kind];
+        return (f->values[a].also >> b & 1) && !(f->values[b].also >> a & 1);
+    }
+    return 0;
+}
+
 const char *kb_facet_label(const kb_t *kb, const char *facet, const char *value)
 {
     if (!kb || !facet || !value)

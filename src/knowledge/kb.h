@@ -111,4 +111,11 @@ size_t kb_facet_values(const kb_t *kb, const char *facet, const char **values,
 const char *kb_facet_label(const kb_t *kb, const char *facet,
                            const char *value);
 
+/* Returns 1 when `value` is broader than `other` in a facet: a filter on
+ * `value` also matches entries of `other` ("also_matches" in
+ * lang/facets.json), but not the other way round ("so" is broader than
+ * "so3"). Returns 0 otherwise, also for unknown names. */
+int kb_facet_broader(const kb_t *kb, const char *facet, const char *value,
+                     const char *other);
+
 #endif
