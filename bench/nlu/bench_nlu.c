@@ -6,9 +6,9 @@
  * the examples) and intent classification alone (nlu_classify, given the
  * entities found beforehand), and entity extraction on language data
  * loaded apart, as a program without a model gets it. The model keeps the
- * results of words it does not know for reuse, so the test file parsed
- * again and again finds them stored; the first pass of a fresh model over
- * the file is timed apart (cold). Prints one JSON object.
+ * results of words it does not know for reuse, so repeated passes over the
+ * test file find them stored. The first pass of a fresh model over the
+ * file is therefore timed apart (cold). Prints one JSON object.
  *
  * Times are CPU seconds of the process, as nlpjs.mjs measures them.
  *

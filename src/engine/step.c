@@ -681,7 +681,7 @@ static void confirm_changes(eng_turn_t *t)
 
 /* Keeps a phone number typed beside an e-mail address ("x@y.be of 011 22
  * 33 44"): the span from the first digit or "+" to the last digit outside
- * the address, when it holds at least 9 digits. */
+ * the address, when that span contains at least 9 digits. */
 static void set_phone_beside_email(json_t *contact, const char *text,
                                    const char *email, size_t email_len)
 {

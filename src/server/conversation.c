@@ -157,9 +157,12 @@ int srv_transaction_begin(srv_t *srv)
     return 0;
 }
 
-void srv_pending_add(srv_t *srv, srv_conversation_t *conversation,
-                     srv_visitor_t *only, srv_visitor_t *except,
-                     srv_frame_t *frame, double turn_started)
+/* Allocates a queued frame that holds a reference to `conversation`.
+ * Returns NULL, with `frame` freed and the failure logged, when memory
+ * runs out. */
+static srv_pending_t *pending_new(srv_conversation_t *conversation,
+                                  srv_visitor_t *only, srv_visitor_t *except,
+                                  srv_frame_t *frame, double turn_started)
 {
     srv_pending_t *pending = calloc(1, sizeof *pending);
     if (!pending || !frame) {
@@ -169,7 +172,7 @@ void srv_pending_add(srv_t *srv, srv_conversation_t *conversation,
                   conversation->id);
         free(pending);
         free(frame);
-        return;
+        return NULL;
     }
     conversation->refs++;
     pending->conversation = conversation;
@@ -177,6 +180,17 @@ void srv_pending_add(srv_t *srv, srv_conversation_t *conversation,
     pending->except = except;
     pending->frame = frame;
     pending->turn_started = turn_started;
+    return pending;
+}
+
+void srv_pending_add(srv_t *srv, srv_conversation_t *conversation,
+                     srv_visitor_t *only, srv_visitor_t *except,
+                     srv_frame_t *frame, double turn_started)
+{
+    srv_pending_t *pending =
+        pending_new(conversation, only, except, frame, turn_started);
+    if (!pending)
+        return;
     if (srv->pending_tail)
         srv->pending_tail->next = pending;
     else
@@ -210,14 +224,10 @@ int srv_pending_behind(srv_t *srv, srv_visitor_t *v, srv_frame_t *frame)
     if (!in_syncing)
         return 0;
     /* Behind the last commit handed to the syncer, which is at or after
-     * the one holding the frames of `v`. */
-    srv_pending_t *p = calloc(1, sizeof *p);
+     * the one that contains the frames of `v`. */
+    srv_pending_t *p = pending_new(v->conversation, v, NULL, frame, 0);
     if (!p)
-        return 0;
-    v->conversation->refs++;
-    p->conversation = v->conversation;
-    p->only = v;
-    p->frame = frame;
+        return 1; /* the frame is freed and the failure logged */
     p->generation = srv->sync_requested;
     srv->syncing_tail->next = p;
     srv->syncing_tail = p;
@@ -389,6 +399,12 @@ void srv_sync_collect(srv_t *srv)
         done = last->next;
         last->next = NULL;
         srv_metrics_error(srv, "storage_error");
+        for (srv_pending_t *p = bad; p; p = p->next)
+            if (!p->next || p->next->conversation != p->conversation)
+                LOG_ERROR("server",
+                          "sync of commit %llu failed; closing the sockets "
+                          "of conversation %s so that they resume",
+                          p->generation, p->conversation->id);
         release(srv, bad, 0);
     }
     release(srv, done, 1);

@@ -276,14 +276,6 @@ typedef struct {
     srv_t *srv;
 } srv_evloop_t;
 
-/* Group the writes of one pass, or of commit_interval_ms, into one commit;
- * the acks of that pass go out once it is durable. Returns 1 while the
- * syncer holds a commit, whose end wakes the loop. */
-static int end_pass(srv_t *srv)
-{
-    return srv_commit_due(srv);
-}
-
 static void evloop_signal(struct ev_loop *loop, ev_signal *watcher, int revents)
 {
     (void)revents;
@@ -303,7 +295,9 @@ static void evloop_pass_end(struct ev_loop *loop, ev_prepare *watcher,
     (void)revents;
     srv_evloop_t *ev = watcher->data;
     srv_t *srv = ev->srv;
-    if (end_pass(srv) || srv->transaction_started <= 0)
+    /* The writes of one pass, or of commit_interval_ms, go into one
+     * commit. While the syncer has a commit, its end wakes the loop. */
+    if (srv_commit_due(srv) || srv->transaction_started <= 0)
         return;
     /* Wake up when the open transaction is due, whatever lws has armed. */
     double due = srv->transaction_started +
@@ -514,7 +508,7 @@ int srv_run(const cfg_t *cfg, const srv_options_t *options)
                 reload_requested = 0;
                 reload(srv);
             }
-            end_pass(srv);
+            srv_commit_due(srv);
         }
     }
     LOG_INFO("server", "stopping on %s (%s loop)",

@@ -160,9 +160,9 @@ void srv_pending_add(srv_t *srv, srv_conversation_t *conversation,
                      srv_visitor_t *only, srv_visitor_t *except,
                      srv_frame_t *frame, double turn_started);
 
-/* Queues `frame` (taken over) for `v` behind the frames meant for `v` that
- * still wait for a commit or its sync, and returns 1; returns 0 and
- * leaves `frame` to the caller when nothing of `v` waits. */
+/* Queues `frame` (taken over) for `v` behind the frames for `v` that still
+ * wait for a commit or its sync, and returns 1. Returns 0, leaving `frame`
+ * to the caller, when no frame for `v` waits. */
 int srv_pending_behind(srv_t *srv, srv_visitor_t *v, srv_frame_t *frame);
 /* Opens the write transaction when none is open. */
 int srv_transaction_begin(srv_t *srv);

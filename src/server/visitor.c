@@ -49,7 +49,7 @@ static void send_error(srv_visitor_t *v, const char *code, const char *field)
                               "message", message);
     if (field)
         json_object_set_new(frame, "field", json_string(field));
-    /* Replies go out in the order of the frames they answer, so the error
+    /* Replies go out in the order of the frames they reply to, so the error
      * waits behind frames of this socket that wait for their commit. */
     srv_frame_t *out = srv_frame_json(frame);
     if (!srv_pending_behind(v->srv, v, out))

@@ -49,10 +49,10 @@ int store_set_synchronous(store_t *store, int full);
 /* Group commit with the fsync on a thread of its own (src/store/syncer.c).
  * Once started, a commit only writes the write-ahead log, and another
  * thread checkpoints the log. A commit becomes durable when the syncer has
- * synced the log after it: the caller, after each commit it wants durable,
- * takes a generation number with store_syncer_request(); the syncer syncs
- * and then calls `wake` (from its own thread), and store_syncer_state()
- * tells which generations are durable (`synced`) and the last one whose
+ * synced the log after it. After each commit that must become durable, the
+ * caller takes a generation number with store_syncer_request(). The syncer
+ * syncs and then calls `wake` from its own thread. store_syncer_state()
+ * returns the highest durable generation (`synced`) and the last one whose
  * sync failed (`failed`). store_syncer_sync_now() syncs on the caller's
  * thread and covers every generation requested before it. A caller that
  * never requests gets checkpoints off its thread and commits that survive

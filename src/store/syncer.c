@@ -3,11 +3,10 @@
  * The writer's connection runs with synchronous=NORMAL, so COMMIT only
  * writes the write-ahead log. A thread of its own then makes those commits
  * durable with one fdatasync() of the log file, which covers every commit
- * written before it started, and tells the caller through its wake
- * callback. A second thread checkpoints the log through a connection of
- * its own once it holds CHECKPOINT_FRAMES pages (the writer's automatic
- * checkpoint is off), so neither the writer nor the syncs wait for the
- * fsyncs of a checkpoint.
+ * written before it started, and then calls the caller's wake callback. A
+ * second thread checkpoints the log through a connection of its own once it
+ * holds CHECKPOINT_FRAMES pages (the writer's automatic checkpoint is off), so
+ * neither the writer nor the syncs wait for the fsyncs of a checkpoint.
  *
  * The log file is found by name and checked against its inode before every
  * sync: should SQLite ever replace the file, the new one is opened, so a
@@ -26,26 +25,26 @@
 #include "common/log.h"
 #include "store/store_internal.h"
 
-/* The log is checkpointed once it holds this many pages (SQLite's own
- * default), looked at this often (seconds). */
+/* Log size in pages that starts a checkpoint (SQLite's own default for
+ * wal_autocheckpoint), and how often it is checked, in seconds. */
 #define CHECKPOINT_FRAMES 1000
 #define CHECKPOINT_POLL 0.1
 
 struct store_syncer {
     pthread_t thread;
-    pthread_mutex_t lock; /* the counters below */
-    pthread_cond_t wanted;
-    pthread_mutex_t file_lock;    /* wal_fd, for the thread and sync_now */
-    unsigned long long requested; /* generations handed out */
-    unsigned long long synced;    /* every generation up to this is done */
-    unsigned long long failed;    /* highest generation whose sync failed */
+    pthread_mutex_t lock;          /* the counters below */
+    pthread_cond_t requested_cond; /* signalled when `requested` grows */
+    pthread_mutex_t file_lock;     /* wal_fd, for the thread and sync_now */
+    unsigned long long requested;  /* generations handed out */
+    unsigned long long synced;     /* every generation up to this is done */
+    unsigned long long failed;     /* highest generation whose sync failed */
     int stopping;
 
     char *wal_path;
     int wal_fd;
 
     pthread_t checkpoint_thread;
-    pthread_cond_t stop; /* signalled with `lock` held when stopping */
+    pthread_cond_t stop; /* signalled, with `lock` held, on stopping */
     sqlite3 *checkpointer;
     _Atomic int wal_frames; /* pages in the log after the last commit */
     store_t *store;
@@ -84,7 +83,7 @@ static int sync_log(store_syncer_t *s)
     return rc;
 }
 
-/* The writer's log hook: remembers how many pages the log holds. */
+/* Records, as the writer's log hook, how many pages the log contains. */
 static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 {
     (void)db;
@@ -135,7 +134,7 @@ static void *syncer_main(void *arg)
     pthread_mutex_lock(&s->lock);
     for (;;) {
         while (!s->stopping && s->synced == s->requested)
-            pthread_cond_wait(&s->wanted, &s->lock);
+            pthread_cond_wait(&s->requested_cond, &s->lock);
         if (s->synced == s->requested)
             break; /* stopping with nothing left to sync */
         unsigned long long target = s->requested;
@@ -224,7 +223,7 @@ store_syncer_t *store_syncer_start(store_t *store, store_syncer_wake_fn wake,
 
     pthread_mutex_init(&s->lock, NULL);
     pthread_mutex_init(&s->file_lock, NULL);
-    pthread_cond_init(&s->wanted, NULL);
+    pthread_cond_init(&s->requested_cond, NULL);
     pthread_cond_init(&s->stop, NULL);
     if (pthread_create(&s->thread, NULL, syncer_main, s) != 0) {
         LOG_ERROR("store", "cannot start the log syncer thread");
@@ -234,7 +233,7 @@ store_syncer_t *store_syncer_start(store_t *store, store_syncer_wake_fn wake,
         LOG_ERROR("store", "cannot start the checkpoint thread");
         pthread_mutex_lock(&s->lock);
         s->stopping = 1;
-        pthread_cond_signal(&s->wanted);
+        pthread_cond_signal(&s->requested_cond);
         pthread_mutex_unlock(&s->lock);
         pthread_join(s->thread, NULL);
         goto fail_locks;
@@ -243,7 +242,7 @@ store_syncer_t *store_syncer_start(store_t *store, store_syncer_wake_fn wake,
 
 fail_locks:
     pthread_cond_destroy(&s->stop);
-    pthread_cond_destroy(&s->wanted);
+    pthread_cond_destroy(&s->requested_cond);
     pthread_mutex_destroy(&s->file_lock);
     pthread_mutex_destroy(&s->lock);
 fail:
@@ -261,7 +260,7 @@ unsigned long long store_syncer_request(store_syncer_t *s)
 {
     pthread_mutex_lock(&s->lock);
     unsigned long long generation = ++s->requested;
-    pthread_cond_signal(&s->wanted);
+    pthread_cond_signal(&s->requested_cond);
     pthread_mutex_unlock(&s->lock);
     return generation;
 }
@@ -297,13 +296,13 @@ void store_syncer_stop(store_syncer_t *s)
         return;
     pthread_mutex_lock(&s->lock);
     s->stopping = 1;
-    pthread_cond_signal(&s->wanted);
+    pthread_cond_signal(&s->requested_cond);
     pthread_cond_signal(&s->stop);
     pthread_mutex_unlock(&s->lock);
     pthread_join(s->thread, NULL);
     pthread_join(s->checkpoint_thread, NULL);
     pthread_cond_destroy(&s->stop);
-    pthread_cond_destroy(&s->wanted);
+    pthread_cond_destroy(&s->requested_cond);
     pthread_mutex_destroy(&s->file_lock);
     pthread_mutex_destroy(&s->lock);
     restore_writer(s);

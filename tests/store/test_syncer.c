@@ -108,6 +108,16 @@ static void append(store_t *store, long long conversation,
     json_decref(message);
 }
 
+/* Creates a conversation in a transaction of its own. */
+static void create_conversation(store_t *store, store_conversation_t *c)
+{
+    char token[STORE_TOKEN_SIZE];
+    assert_int_equal(store_begin(store), 0);
+    assert_int_equal(
+        store_conversation_create(store, NOW, NOW + 180 * DAY, c, token), 0);
+    assert_int_equal(store_commit(store), 0);
+}
+
 static int collect(const json_t *message, void *arg)
 {
     return json_array_append(arg, (json_t *)message);
@@ -117,12 +127,7 @@ static void test_synced_commits_survive_the_process(void **state)
 {
     fixture_t *f = *state;
     store_conversation_t c;
-    char token[STORE_TOKEN_SIZE];
-    assert_int_equal(store_begin(f->store), 0);
-    assert_int_equal(
-        store_conversation_create(f->store, NOW, NOW + 180 * DAY, &c, token),
-        0);
-    assert_int_equal(store_commit(f->store), 0);
+    create_conversation(f->store, &c);
     store_close(f->store);
     f->store = NULL;
 
@@ -167,15 +172,10 @@ static void test_synced_commits_survive_the_process(void **state)
 static void test_requests_are_covered_in_order(void **state)
 {
     fixture_t *f = *state;
-    store_conversation_t c;
-    char token[STORE_TOKEN_SIZE];
     store_syncer_t *syncer = store_syncer_start(f->store, wake, f);
     assert_non_null(syncer);
-    assert_int_equal(store_begin(f->store), 0);
-    assert_int_equal(
-        store_conversation_create(f->store, NOW, NOW + 180 * DAY, &c, token),
-        0);
-    assert_int_equal(store_commit(f->store), 0);
+    store_conversation_t c;
+    create_conversation(f->store, &c);
 
     unsigned long long last = 0, failed = 0;
     for (int i = 0; i < 50; i++) {
@@ -211,15 +211,10 @@ static void test_requests_are_covered_in_order(void **state)
 static void test_failed_sync_is_reported(void **state)
 {
     fixture_t *f = *state;
-    store_conversation_t c;
-    char token[STORE_TOKEN_SIZE];
     store_syncer_t *syncer = store_syncer_start(f->store, wake, f);
     assert_non_null(syncer);
-    assert_int_equal(store_begin(f->store), 0);
-    assert_int_equal(
-        store_conversation_create(f->store, NOW, NOW + 180 * DAY, &c, token),
-        0);
-    assert_int_equal(store_commit(f->store), 0);
+    store_conversation_t c;
+    create_conversation(f->store, &c);
 
     /* The log file disappears under the store: a sync must not claim the
      * commit reached the disk. */
@@ -238,15 +233,10 @@ static void test_failed_sync_is_reported(void **state)
 static void test_log_is_checkpointed(void **state)
 {
     fixture_t *f = *state;
-    store_conversation_t c;
-    char token[STORE_TOKEN_SIZE];
     store_syncer_t *syncer = store_syncer_start(f->store, wake, f);
     assert_non_null(syncer);
-    assert_int_equal(store_begin(f->store), 0);
-    assert_int_equal(
-        store_conversation_create(f->store, NOW, NOW + 180 * DAY, &c, token),
-        0);
-    assert_int_equal(store_commit(f->store), 0);
+    store_conversation_t c;
+    create_conversation(f->store, &c);
 
     struct stat before, after;
     assert_int_equal(stat(f->path, &before), 0);
