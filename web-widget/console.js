@@ -33,12 +33,34 @@
         return node;
     };
 
+    // The conversation open in this tab, kept across a reload of the page.
+    const OPEN_KEY = 'stemdesk-console-open';
+
+    function storedOpen() {
+        try {
+            return sessionStorage.getItem(OPEN_KEY);
+        } catch (e) {
+            return null;
+        }
+    }
+
+    function storeOpen(id) {
+        try {
+            if (id)
+                sessionStorage.setItem(OPEN_KEY, id);
+            else
+                sessionStorage.removeItem(OPEN_KEY);
+        } catch (e) {
+            // With storage off, a reload shows no conversation.
+        }
+    }
+
     const state = {
         socket: null,
         me: null,
         queue: [],
         clockOffset: 0, // server time minus local time, in seconds
-        open: null,     // conversation id shown in the middle
+        open: storedOpen(), // conversation id shown in the middle
         openMode: null,
         retry: 1000,
         labels: {},     // facet -> id -> Dutch label, from /api/facets
@@ -128,7 +150,7 @@
                 li.append(el('p', 'cs-facts', facts.join(' · ')));
             if (item.state === 'taken') {
                 const who = item.advisor_name === state.me?.name
-                    ? 'door u' : `door ${item.advisor_name || 'een collega'}`;
+                    ? 'door u' : `door ${advisorOf(item)}`;
                 li.append(el('p', 'cs-taken', `Overgenomen ${who}`));
             }
             const open = el('button', 'cs-button cs-open', 'Openen');
@@ -154,10 +176,17 @@
         const list = $('advisors');
         list.replaceChildren();
         for (const advisor of advisors || []) {
+            const name = advisor.display_name || advisor.name;
             list.append(el('li', `cs-presence cs-presence--${advisor.presence}`,
-                           `${advisor.name}: ${PRESENCE[advisor.presence] ||
+                           `${name}: ${PRESENCE[advisor.presence] ||
                            advisor.presence}`));
         }
+    }
+
+    // The name of the advisor who holds a queue item, as colleagues see it.
+    function advisorOf(item) {
+        return item.advisor_display_name || item.advisor_name ||
+            'een collega';
     }
 
     function queueItem(id) {
@@ -176,7 +205,7 @@
                 : 'Niet in de wachtrij: de bot voert het gesprek.')
             : item.state === 'waiting' ? 'Wacht op een adviseur.'
                 : mine ? 'U voert dit gesprek.'
-                    : `Overgenomen door ${item.advisor_name || 'een collega'}.`;
+                    : `Overgenomen door ${advisorOf(item)}.`;
         $('conversation-state').textContent = text;
         $('take').hidden = !(item && item.state === 'waiting');
         $('release').disabled = !mine;
@@ -202,7 +231,8 @@
 
     function addNote(note) {
         const li = el('li', 'cs-note');
-        li.append(el('span', 'cs-note-by', note.advisor || ''));
+        li.append(el('span', 'cs-note-by',
+                     note.advisor_display_name || note.advisor || ''));
         li.append(el('span', 'cs-note-text', note.text || ''));
         $('notes').append(li);
     }
@@ -213,6 +243,7 @@
 
     function showTranscript(frame) {
         state.open = frame.conversation;
+        storeOpen(frame.conversation);
         state.openMode = frame.mode;
         $('conversation-empty').hidden = true;
         $('conversation').hidden = false;
@@ -287,6 +318,10 @@
 
     function handleResult(frame) {
         if (!frame.ok) {
+            if (frame.action === 'open' && frame.conversation === state.open) {
+                state.open = null;
+                storeOpen(null);
+            }
             notice(frame.message || 'Er ging iets mis.', true);
             return;
         }
@@ -306,7 +341,8 @@
         case 'hello':
             state.me = frame.advisor;
             state.retry = 1000;
-            $('advisor-name').textContent = frame.advisor.name;
+            $('advisor-name').textContent =
+                frame.advisor.display_name || frame.advisor.name;
             $('presence').value = frame.presence;
             $('presence').disabled = false;
             $('connection').textContent = 'Verbonden';

@@ -113,7 +113,7 @@
         const res = await request('/api/me');
         if (!res || res.status !== 200)
             return;
-        $('editor-name').textContent = res.body.name;
+        $('editor-name').textContent = res.body.display_name || res.body.name;
         $('console-link').hidden = res.body.role !== 'admin';
     }
 

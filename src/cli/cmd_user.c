@@ -1,5 +1,5 @@
-/* stemdesk user: add, list and remove console accounts, and read the audit
- * log of advisor actions. */
+/* stemdesk user: add, change, list and remove console accounts, and read
+ * the audit log of advisor actions. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,14 +15,20 @@
 #include "store/accounts.h"
 
 static const char usage[] =
-    "usage: stemdesk user add NAME --role advisor|editor|admin [OPTIONS]\n"
+    "usage: stemdesk user add NAME --role advisor|editor|admin\n"
+    "                         [--display-name TEXT] [OPTIONS]\n"
+    "       stemdesk user set NAME --display-name TEXT [OPTIONS]\n"
     "       stemdesk user list [OPTIONS]\n"
     "       stemdesk user remove NAME [OPTIONS]\n"
     "       stemdesk user audit [--limit N] [OPTIONS]\n\n"
     "Manages the accounts that log in to the advisor console. 'add' reads "
     "the\npassword from the terminal without echo (twice), or one line from "
     "standard\ninput when that is not a terminal. Passwords are stored as "
-    "Argon2id hashes.\n'audit' prints the latest advisor actions (ids and "
+    "Argon2id hashes.\nThe display name (such as \"Anja Peeters\") is what "
+    "visitors and advisors\nsee; an account without one shows its login "
+    "NAME. 'set' changes it, and an\nopen console shows the new name once "
+    "it reconnects. 'list' prints the\nname, role and display name ('-' "
+    "when none is set). 'audit' prints the\nlatest advisor actions (ids and "
     "action, no message text).";
 
 /* Reads one line into `buf` without its newline; -1 at end of input. */
@@ -89,7 +95,8 @@ static int read_password(char *buf, size_t size)
     return 0;
 }
 
-static int add(store_t *store, const char *name, const char *role_name)
+static int add(store_t *store, const char *name, const char *role_name,
+               const char *display_name)
 {
     char password[STORE_PASSWORD_MAX + 2];
     char err[256] = "";
@@ -115,10 +122,15 @@ static int add(store_t *store, const char *name, const char *role_name)
                 name, STORE_ACCOUNT_NAME_MAX);
         return 2;
     }
+    if (display_name &&
+        store_display_name_check(display_name, err, sizeof err) != 0) {
+        fprintf(stderr, "stemdesk user: %s\n", err);
+        return 2;
+    }
     if (read_password(password, sizeof password) != 0)
         return 1;
-    rc = store_account_add(store, name, password, role, (long long)time(NULL),
-                           err, sizeof err);
+    rc = store_account_add(store, name, password, display_name, role,
+                           (long long)time(NULL), err, sizeof err);
     sodium_memzero(password, sizeof password);
     if (rc == 1) {
         fprintf(stderr,
@@ -135,6 +147,38 @@ static int add(store_t *store, const char *name, const char *role_name)
     return 0;
 }
 
+static int set_display_name(store_t *store, const char *name,
+                            const char *display_name)
+{
+    char err[256] = "";
+    int rc;
+
+    if (!display_name) {
+        fprintf(stderr, "stemdesk user: missing --display-name; give the "
+                        "name that visitors see, such as \"Anja Peeters\"\n");
+        return 2;
+    }
+    if (store_display_name_check(display_name, err, sizeof err) != 0) {
+        fprintf(stderr, "stemdesk user: %s\n", err);
+        return 2;
+    }
+    rc = store_account_set_display_name(store, name, display_name,
+                                        (long long)time(NULL), err, sizeof err);
+    if (rc == 1) {
+        fprintf(stderr,
+                "stemdesk user: no account named \"%s\"; 'stemdesk user "
+                "list' shows the accounts\n",
+                name);
+        return 1;
+    }
+    if (rc != 0) {
+        fprintf(stderr, "stemdesk user: %s\n", err);
+        return 1;
+    }
+    printf("display name of %s set to \"%s\"\n", name, display_name);
+    return 0;
+}
+
 static int list(store_t *store)
 {
     json_t *accounts = NULL;
@@ -147,8 +191,13 @@ static int list(store_t *store)
     }
     json_array_foreach(accounts, i, row)
     {
-        printf("%-24s %s\n", json_string_value(json_object_get(row, "name")),
-               json_string_value(json_object_get(row, "role")));
+        const char *display =
+            json_string_value(json_object_get(row, "display_name"));
+
+        printf("%-24s %-8s %s\n",
+               json_string_value(json_object_get(row, "name")),
+               json_string_value(json_object_get(row, "role")),
+               display ? display : "-");
     }
     if (json_array_size(accounts) == 0)
         printf("no accounts; add one with 'stemdesk user add NAME --role "
@@ -213,8 +262,12 @@ int cmd_user(int argc, char **argv)
 {
     const char *role = NULL;
     const char *limit = NULL;
+    const char *display_name = NULL;
     const cli_flag_t flags[] = {
         {"role", "ROLE", "advisor, editor or admin (for add)", &role},
+        {"display-name", "TEXT",
+         "name that visitors see, 1 to 60 characters (for add and set)",
+         &display_name},
         {"limit", "N", "audit entries to print (default 50)", &limit},
     };
     const char *positional[2];
@@ -233,6 +286,7 @@ int cmd_user(int argc, char **argv)
     }
     if (count == 0 ||
         ((strcmp(positional[0], "add") == 0 ||
+          strcmp(positional[0], "set") == 0 ||
           strcmp(positional[0], "remove") == 0) &&
          count != 2) ||
         ((strcmp(positional[0], "list") == 0 ||
@@ -251,7 +305,9 @@ int cmd_user(int argc, char **argv)
     }
 
     if (strcmp(positional[0], "add") == 0) {
-        rc = add(store, positional[1], role);
+        rc = add(store, positional[1], role, display_name);
+    } else if (strcmp(positional[0], "set") == 0) {
+        rc = set_display_name(store, positional[1], display_name);
     } else if (strcmp(positional[0], "remove") == 0) {
         rc = remove_account(store, positional[1]);
     } else if (strcmp(positional[0], "list") == 0) {
@@ -260,7 +316,7 @@ int cmd_user(int argc, char **argv)
         rc = audit(store, limit);
     } else {
         fprintf(stderr,
-                "stemdesk user: unknown action \"%s\"; use add, list, "
+                "stemdesk user: unknown action \"%s\"; use add, set, list, "
                 "remove or audit\n",
                 positional[0]);
         rc = 2;

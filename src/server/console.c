@@ -142,7 +142,8 @@ json_t *console_queue_json(console_t *console)
         json_array_append_new(
             advisors,
             json_pack(
-                "{s:s,s:s}", "name", s->account.name, "presence",
+                "{s:s,s:s,s:s}", "name", s->account.name, "display_name",
+                s->account.display_name, "presence",
                 handoff_presence_name(presence_of(console, s->account.id))));
     }
     return json_pack("{s:s,s:o,s:o,s:I}", "type", "queue", "items", items,
@@ -364,7 +365,7 @@ static void take(console_socket_t *s, const char *conversation)
         code = "storage_error";
     } else {
         eng_event_t event = {.kind = ENG_EV_ADVISOR_JOINED,
-                             .advisor_name = s->account.name};
+                             .advisor_name = s->account.display_name};
         code = run_event(s, conversation, &event, "take");
     }
     code = finish(s, code);
@@ -384,7 +385,7 @@ static void reply(console_socket_t *s, const char *conversation,
     const char *code = check_holder(s, conversation);
     eng_event_t event = {.kind = ENG_EV_ADVISOR_TEXT,
                          .text = text,
-                         .advisor_name = s->account.name};
+                         .advisor_name = s->account.display_name};
 
     if (code) {
         send_result(s, "message", conversation, code);
@@ -422,10 +423,10 @@ static void note(console_socket_t *s, const char *conversation,
     if (code)
         return;
 
-    json_t *frame =
-        json_pack("{s:s,s:s,s:{s:I,s:s,s:s}}", "type", "note", "conversation",
-                  conversation, "note", "at", (json_int_t)now, "advisor",
-                  s->account.name, "text", text);
+    json_t *frame = json_pack(
+        "{s:s,s:s,s:{s:I,s:s,s:s,s:s}}", "type", "note", "conversation",
+        conversation, "note", "at", (json_int_t)now, "advisor", s->account.name,
+        "advisor_display_name", s->account.display_name, "text", text);
     for (console_socket_t *t = console->sockets; t; t = t->next)
         if (t->ready && strcmp(t->following, conversation) == 0)
             send_frame(t, frame);
@@ -436,7 +437,7 @@ static void release(console_socket_t *s, const char *conversation)
 {
     const char *code = check_holder(s, conversation);
     eng_event_t event = {.kind = ENG_EV_ADVISOR_RELEASED,
-                         .advisor_name = s->account.name};
+                         .advisor_name = s->account.display_name};
 
     if (code) {
         send_result(s, "release", conversation, code);
@@ -465,7 +466,7 @@ static void close_conversation(console_socket_t *s, const char *conversation,
     const char *code = check_holder(s, conversation);
     int known = 0;
     eng_event_t event = {.kind = ENG_EV_CLOSED,
-                         .advisor_name = s->account.name,
+                         .advisor_name = s->account.display_name,
                          .outcome = outcome};
 
     for (size_t i = 0; outcome && i < sizeof outcomes / sizeof *outcomes; i++)
@@ -643,8 +644,9 @@ static int established(struct lws *wsi, console_socket_t *s, srv_t *srv)
     console->sockets = s;
     LOG_INFO("console", "advisor %lld connected", account.id);
 
-    send_new(s, json_pack("{s:s,s:{s:s,s:s},s:s}", "type", "hello", "advisor",
-                          "name", account.name, "role",
+    send_new(s, json_pack("{s:s,s:{s:s,s:s,s:s},s:s}", "type", "hello",
+                          "advisor", "name", account.name, "display_name",
+                          account.display_name, "role",
                           store_role_name(account.role), "presence",
                           handoff_presence_name(s->presence)));
     console->queue_dirty = 1;

@@ -262,7 +262,8 @@ static int login(struct lws *wsi, srv_t *srv, api_session_t *session)
              "%s=%s; HttpOnly; SameSite=Strict; Path=/; Max-Age=%d",
              CONSOLE_COOKIE, token, cfg->session_hours * 3600);
     return respond(wsi, session, HTTP_STATUS_OK,
-                   json_pack("{s:s,s:s}", "name", account.name, "role",
+                   json_pack("{s:s,s:s,s:s}", "name", account.name,
+                             "display_name", account.display_name, "role",
                              store_role_name(account.role)),
                    cookie);
 }
@@ -340,7 +341,8 @@ static int get_route(struct lws *wsi, srv_t *srv, api_session_t *session)
             return respond_error(wsi, session, HTTP_STATUS_UNAUTHORIZED,
                                  "login_required", "Meld u eerst aan.");
         return respond(wsi, session, HTTP_STATUS_OK,
-                       json_pack("{s:s,s:s}", "name", account.name, "role",
+                       json_pack("{s:s,s:s,s:s}", "name", account.name,
+                                 "display_name", account.display_name, "role",
                                  store_role_name(account.role)),
                        NULL);
     }

@@ -57,6 +57,108 @@ int store_account_name_valid(const char *name)
     return 1;
 }
 
+/* Decodes the UTF-8 sequence at `s` (`len` bytes left) into `*cp`.
+ * Returns its length, or 0 when it is invalid: a stray continuation byte,
+ * a truncated or overlong sequence, a surrogate or a value past U+10FFFF. */
+static size_t utf8_decode(const unsigned char *s, size_t len, unsigned *cp)
+{
+    size_t need;
+    unsigned min;
+    unsigned value;
+
+    if (s[0] < 0x80) {
+        *cp = s[0];
+        return 1;
+    }
+    if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+        need = 2;
+        min = 0x80;
+        value = s[0] & 0x1f;
+    } else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+        need = 3;
+        min = 0x800;
+        value = s[0] & 0x0f;
+    } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+        need = 4;
+        min = 0x10000;
+        value = s[0] & 0x07;
+    } else {
+        return 0;
+    }
+    if (len < need)
+        return 0;
+    for (size_t i = 1; i < need; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        value = (value << 6) | (s[i] & 0x3f);
+    }
+    if (value < min || value > 0x10ffff || (value >= 0xd800 && value <= 0xdfff))
+        return 0;
+    *cp = value;
+    return need;
+}
+
+/* Returns 1 for characters that do not belong in a name on one line. These
+ * are the C0 and C1 controls, DEL, the line and paragraph separators, the
+ * byte order mark and the bidirectional embeddings, overrides and
+ * isolates, which could reorder the text around the name. */
+static int is_control_or_format(unsigned cp)
+{
+    return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x2028 ||
+           cp == 0x2029 || (cp >= 0x202a && cp <= 0x202e) ||
+           (cp >= 0x2066 && cp <= 0x2069) || cp == 0xfeff;
+}
+
+int store_display_name_check(const char *display_name, char *err, size_t size)
+{
+    const unsigned char *s = (const unsigned char *)display_name;
+    size_t len = display_name ? strlen(display_name) : 0;
+    size_t chars = 0;
+
+    if (len == 0) {
+        snprintf(err, size,
+                 "invalid display name: it is empty; give the name that "
+                 "visitors see, such as \"Anja Peeters\"");
+        return -1;
+    }
+    for (size_t at = 0; at < len;) {
+        unsigned cp = 0;
+        size_t step = utf8_decode(s + at, len - at, &cp);
+
+        if (step == 0) {
+            snprintf(err, size,
+                     "invalid display name: byte %zu is not valid UTF-8; "
+                     "save the text as UTF-8",
+                     at + 1);
+            return -1;
+        }
+        chars++;
+        if (is_control_or_format(cp)) {
+            snprintf(err, size,
+                     "invalid display name: character %zu is the control "
+                     "or formatting character U+%04X; remove it",
+                     chars, cp);
+            return -1;
+        }
+        at += step;
+    }
+    if (chars > STORE_DISPLAY_NAME_MAX) {
+        snprintf(err, size,
+                 "invalid display name: %zu characters, the maximum is %d; "
+                 "shorten it",
+                 chars, STORE_DISPLAY_NAME_MAX);
+        return -1;
+    }
+    if (s[0] == ' ' || s[len - 1] == ' ') {
+        snprintf(err, size,
+                 "invalid display name \"%s\": it starts or ends with a "
+                 "space; remove the space",
+                 display_name);
+        return -1;
+    }
+    return 0;
+}
+
 static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **stmt)
 {
     if (sqlite3_prepare_v2(db, sql, -1, stmt, NULL) == SQLITE_OK)
@@ -67,7 +169,8 @@ static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **stmt)
 }
 
 int store_account_add(store_t *store, const char *name, const char *password,
-                      store_role_t role, long long now, char *err, size_t size)
+                      const char *display_name, store_role_t role,
+                      long long now, char *err, size_t size)
 {
     sqlite3 *db = store->db;
     char hash[crypto_pwhash_STRBYTES];
@@ -82,6 +185,8 @@ int store_account_add(store_t *store, const char *name, const char *password,
                  name ? name : "", STORE_ACCOUNT_NAME_MAX);
         return -1;
     }
+    if (display_name && store_display_name_check(display_name, err, size))
+        return -1;
     if (len < STORE_PASSWORD_MIN || len > STORE_PASSWORD_MAX) {
         snprintf(err, size,
                  "invalid password: use %d to %d characters (got %zu)",
@@ -97,8 +202,8 @@ int store_account_add(store_t *store, const char *name, const char *password,
     }
 
     if (prepare(db,
-                "INSERT INTO accounts (name, role, password_hash, created_at)"
-                " VALUES (?, ?, ?, ?)",
+                "INSERT INTO accounts (name, role, password_hash, created_at,"
+                " display_name) VALUES (?, ?, ?, ?, ?)",
                 &stmt) != 0) {
         snprintf(err, size, "adding account \"%s\" failed: %s", name,
                  sqlite3_errmsg(db));
@@ -108,6 +213,8 @@ int store_account_add(store_t *store, const char *name, const char *password,
     sqlite3_bind_text(stmt, 2, store_role_name(role), -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 3, hash, -1, SQLITE_STATIC);
     sqlite3_bind_int64(stmt, 4, now);
+    if (display_name)
+        sqlite3_bind_text(stmt, 5, display_name, -1, SQLITE_STATIC);
     rc = sqlite3_step(stmt);
     sqlite3_finalize(stmt);
     sodium_memzero(hash, sizeof hash);
@@ -117,6 +224,53 @@ int store_account_add(store_t *store, const char *name, const char *password,
         return 1;
     snprintf(err, size, "adding account \"%s\" failed: %s", name,
              sqlite3_errmsg(db));
+    return -1;
+}
+
+int store_account_set_display_name(store_t *store, const char *name,
+                                   const char *display_name, long long now,
+                                   char *err, size_t size)
+{
+    sqlite3 *db = store->db;
+    sqlite3_stmt *stmt = NULL;
+    long long id = 0;
+    int rc;
+
+    if (store_display_name_check(display_name, err, size))
+        return -1;
+    if (store_begin(store)) {
+        snprintf(err, size, "changing account \"%s\" failed: %s", name,
+                 sqlite3_errmsg(db));
+        return -1;
+    }
+    if (prepare(db,
+                "UPDATE accounts SET display_name = ?1 WHERE name = ?2"
+                " RETURNING id",
+                &stmt) != 0)
+        goto failed;
+    sqlite3_bind_text(stmt, 1, display_name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, name, -1, SQLITE_STATIC);
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW)
+        id = sqlite3_column_int64(stmt, 0);
+    while (rc == SQLITE_ROW)
+        rc = sqlite3_step(stmt);
+    sqlite3_finalize(stmt);
+    if (rc != SQLITE_DONE)
+        goto failed;
+    if (id == 0) {
+        store_rollback(store);
+        return 1;
+    }
+    if (store_audit_add(store, id, "display_name", NULL, now) != 0 ||
+        store_commit(store) != 0)
+        goto failed;
+    return 0;
+
+failed:
+    snprintf(err, size, "changing account \"%s\" failed: %s", name,
+             sqlite3_errmsg(db));
+    store_rollback(store);
     return -1;
 }
 
@@ -165,17 +319,20 @@ int store_account_list(store_t *store, json_t **out)
 
     *out = NULL;
     if (prepare(db,
-                "SELECT id, name, role, created_at FROM accounts"
-                " ORDER BY name",
+                "SELECT id, name, role, created_at, display_name"
+                " FROM accounts ORDER BY name",
                 &stmt) != 0)
         return -1;
     list = json_array();
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        const char *display = (const char *)sqlite3_column_text(stmt, 4);
         json_array_append_new(
             list,
-            json_pack("{s:I,s:s,s:s,s:I}", "id",
+            json_pack("{s:I,s:s,s:o,s:s,s:I}", "id",
                       (json_int_t)sqlite3_column_int64(stmt, 0), "name",
-                      (const char *)sqlite3_column_text(stmt, 1), "role",
+                      (const char *)sqlite3_column_text(stmt, 1),
+                      "display_name",
+                      display ? json_string(display) : json_null(), "role",
                       (const char *)sqlite3_column_text(stmt, 2), "created",
                       (json_int_t)sqlite3_column_int64(stmt, 3)));
     }
@@ -186,6 +343,19 @@ int store_account_list(store_t *store, json_t **out)
     }
     *out = list;
     return 0;
+}
+
+/* Copies column `column` into out->display_name. A value too long for the
+ * buffer, which only a hand-edited database can hold, is left out, so that
+ * the caller falls back to the login name instead of a cut name. */
+static void copy_display_name(store_account_t *out, sqlite3_stmt *stmt,
+                              int column)
+{
+    const char *text = (const char *)sqlite3_column_text(stmt, column);
+
+    out->display_name[0] = '\0';
+    if (text && strlen(text) < sizeof out->display_name)
+        memcpy(out->display_name, text, strlen(text) + 1);
 }
 
 /* A valid Argon2id hash of a random password, verified when the name is
@@ -222,7 +392,8 @@ int store_account_verify(store_t *store, const char *name, const char *password,
         return -1;
     if (store_account_name_valid(name)) {
         if (prepare(db,
-                    "SELECT id, role, password_hash FROM accounts"
+                    "SELECT id, role, password_hash,"
+                    " coalesce(display_name, name) FROM accounts"
                     " WHERE name = ?",
                     &stmt) != 0)
             return -1;
@@ -236,6 +407,7 @@ int store_account_verify(store_t *store, const char *name, const char *password,
                     text && strlen(text) < sizeof hash;
             if (found)
                 memcpy(hash, text, strlen(text) + 1);
+            copy_display_name(out, stmt, 3);
         }
         sqlite3_finalize(stmt);
         if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -256,6 +428,8 @@ int store_account_verify(store_t *store, const char *name, const char *password,
         return 1;
     }
     snprintf(out->name, sizeof out->name, "%s", name);
+    if (!out->display_name[0])
+        snprintf(out->display_name, sizeof out->display_name, "%s", name);
     return 0;
 }
 
@@ -324,7 +498,8 @@ int store_session_lookup(store_t *store, const char *token, long long now,
         return 1;
     token_hash(token, hash);
     if (prepare(db,
-                "SELECT a.id, a.name, a.role FROM console_sessions s"
+                "SELECT a.id, a.name, a.role,"
+                " coalesce(a.display_name, a.name) FROM console_sessions s"
                 " JOIN accounts a ON a.id = s.account_id"
                 " WHERE s.token_hash = ? AND s.expires_at > ?",
                 &stmt) != 0)
@@ -336,6 +511,10 @@ int store_session_lookup(store_t *store, const char *token, long long now,
         out->id = sqlite3_column_int64(stmt, 0);
         snprintf(out->name, sizeof out->name, "%s",
                  (const char *)sqlite3_column_text(stmt, 1));
+        copy_display_name(out, stmt, 3);
+        if (!out->display_name[0])
+            snprintf(out->display_name, sizeof out->display_name, "%s",
+                     out->name);
         result = store_role_parse((const char *)sqlite3_column_text(stmt, 2),
                                   &out->role) == 0
                      ? 0

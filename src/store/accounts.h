@@ -4,7 +4,7 @@
  * A login session is a random token that only the browser keeps: the
  * database stores its BLAKE2b hash, so a copy of the database cannot be
  * used to log in. The tables are created by the console migration,
- * store_console_schema_sql. */
+ * store_console_schema_sql; migration 3 adds accounts.display_name. */
 #ifndef STEMDESK_STORE_ACCOUNTS_H
 #define STEMDESK_STORE_ACCOUNTS_H
 
@@ -31,6 +31,14 @@ typedef enum {
 } store_access_t;
 
 #define STORE_ACCOUNT_NAME_MAX 64
+/* A display name is what visitors and advisors see, such as "Anja
+ * Peeters". The maximum is in characters (Unicode code points). It matches
+ * the widget, whose status line cuts an advisor's name after 60 UTF-16
+ * code units, so a name of letters from the Basic Multilingual Plane is
+ * shown whole. */
+#define STORE_DISPLAY_NAME_MAX 60
+/* Bytes of the longest display name in UTF-8, without the NUL. */
+#define STORE_DISPLAY_NAME_BYTES (STORE_DISPLAY_NAME_MAX * 4)
 #define STORE_PASSWORD_MIN 10
 #define STORE_PASSWORD_MAX 1024
 /* A session token: 32 random bytes as lowercase hex. */
@@ -39,6 +47,8 @@ typedef enum {
 typedef struct {
     long long id;
     char name[STORE_ACCOUNT_NAME_MAX + 1];
+    /* The display name, or the login name when none is set. */
+    char display_name[STORE_DISPLAY_NAME_BYTES + 1];
     store_role_t role;
 } store_account_t;
 
@@ -51,18 +61,35 @@ int store_role_allows(store_role_t role, store_access_t access);
 /* Returns 1 when `name` is 1 to 64 characters of a-z, 0-9, '.', '_', '-'. */
 int store_account_name_valid(const char *name);
 
-/* Creates an account with an Argon2id hash of `password`. Returns 0, 1 when
- * the name is taken, or -1 with `err` filled (invalid name, password too
- * short or too long, hashing or SQLite failure). */
+/* Checks a display name: valid UTF-8, 1 to STORE_DISPLAY_NAME_MAX
+ * characters, no control or bidirectional formatting characters, no space
+ * at the start or end.
+ * Returns 0, or -1 with `err` filled with what is wrong and what to do. */
+int store_display_name_check(const char *display_name, char *err, size_t size);
+
+/* Creates an account with an Argon2id hash of `password` and an optional
+ * `display_name` (NULL: visitors see the login name). Returns 0, 1 when
+ * the name is taken, or -1 with `err` filled (invalid name or display
+ * name, password too short or too long, hashing or SQLite failure). */
 int store_account_add(store_t *store, const char *name, const char *password,
-                      store_role_t role, long long now, char *err, size_t size);
+                      const char *display_name, store_role_t role,
+                      long long now, char *err, size_t size);
+
+/* Sets the display name of account `name` and appends a "display_name"
+ * audit entry under that account's id, in one transaction. Returns 0, 1
+ * when no account has that name, or -1 with `err` filled (invalid display
+ * name or SQLite failure). */
+int store_account_set_display_name(store_t *store, const char *name,
+                                   const char *display_name, long long now,
+                                   char *err, size_t size);
 
 /* Removes an account with its sessions. Returns 0, 1 when no account has
  * that name, or -1 on a SQLite failure. */
 int store_account_remove(store_t *store, const char *name);
 
-/* Fills `out` with a new array of {id, name, role, created} objects ordered
- * by name; the caller releases it. Returns 0 or -1. */
+/* Fills `out` with a new array of {id, name, display_name, role, created}
+ * objects ordered by name, display_name null when none is set; the caller
+ * releases it. Returns 0 or -1. */
 int store_account_list(store_t *store, json_t **out);
 
 /* Checks a name and password. Returns 0 and fills `out` when they match,

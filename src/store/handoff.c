@@ -245,7 +245,8 @@ int store_queue_list(store_t *store, json_t **out)
     sqlite3_stmt *stmt = prepare(
         db, "SELECT c.public_id, q.state, q.reason, q.detail, q.slots,"
             " q.advisor_id, a.name, q.queued_at, q.taken_at, q.answered_at,"
-            " q.timeout_sent FROM handoff_queue q"
+            " q.timeout_sent, coalesce(a.display_name, a.name)"
+            " FROM handoff_queue q"
             " JOIN conversations c ON c.id = q.conversation_id"
             " LEFT JOIN accounts a ON a.id = q.advisor_id"
             " WHERE q.state != 'closed' ORDER BY q.queued_at, c.public_id");
@@ -265,6 +266,8 @@ int store_queue_list(store_t *store, json_t **out)
         json_object_set_new(row, "slots", column_json(stmt, 4));
         json_object_set_new(row, "advisor", column_time(stmt, 5));
         json_object_set_new(row, "advisor_name", column_string(stmt, 6));
+        json_object_set_new(row, "advisor_display_name",
+                            column_string(stmt, 11));
         json_object_set_new(row, "queued_at", column_time(stmt, 7));
         json_object_set_new(row, "taken_at", column_time(stmt, 8));
         json_object_set_new(row, "answered_at", column_time(stmt, 9));
@@ -353,7 +356,8 @@ int store_note_list(store_t *store, const char *conversation, json_t **out)
 {
     sqlite3 *db = store->db;
     sqlite3_stmt *stmt =
-        prepare(db, "SELECT n.created_at, a.name, n.text FROM handoff_notes n"
+        prepare(db, "SELECT n.created_at, a.name, n.text,"
+                    " coalesce(a.display_name, a.name) FROM handoff_notes n"
                     " LEFT JOIN accounts a ON a.id = n.account_id"
                     " WHERE n.conversation_id = (SELECT id FROM conversations "
                     "WHERE public_id = ?) ORDER BY n.id");
@@ -370,6 +374,8 @@ int store_note_list(store_t *store, const char *conversation, json_t **out)
         json_object_set_new(row, "at", column_time(stmt, 0));
         json_object_set_new(row, "advisor", column_string(stmt, 1));
         json_object_set_new(row, "text", column_string(stmt, 2));
+        json_object_set_new(row, "advisor_display_name",
+                            column_string(stmt, 3));
         json_array_append_new(list, row);
     }
     sqlite3_finalize(stmt);

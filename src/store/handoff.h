@@ -59,7 +59,9 @@ int store_queue_finish(store_t *store, const char *conversation,
 
 /* Fills `out` with a new array of the rows that are waiting or taken, the
  * oldest first: {conversation, state, reason, detail, slots, advisor,
- * advisor_name, queued_at, taken_at, answered_at, timeout_sent}. */
+ * advisor_name, advisor_display_name, queued_at, taken_at, answered_at,
+ * timeout_sent}. advisor_name is the login name and advisor_display_name
+ * the display name, or the login name when none is set. */
 int store_queue_list(store_t *store, json_t **out);
 
 /* Fills `out` (caller frees) with the rows that are waiting or taken as
@@ -70,7 +72,8 @@ int store_queue_rows(store_t *store, store_queue_row_t **out, size_t *count);
 int store_note_add(store_t *store, const char *conversation,
                    long long account_id, const char *text, long long now);
 
-/* Fills `out` with a new array of {at, advisor, text} of a conversation. */
+/* Fills `out` with a new array of {at, advisor, advisor_display_name,
+ * text} of a conversation, advisor being the login name. */
 int store_note_list(store_t *store, const char *conversation, json_t **out);
 
 /* Stores a callback request from an engine effect {name, email, phone,

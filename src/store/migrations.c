@@ -53,11 +53,17 @@ static const char migration_1[] =
     "  created_at INTEGER NOT NULL);"
     "CREATE INDEX unanswered_created ON unanswered(created_at);";
 
+/* The name that visitors and advisors see. NULL means the login name,
+ * which is also what every account made before this migration shows. */
+static const char migration_3[] =
+    "ALTER TABLE accounts ADD COLUMN display_name TEXT;";
+
 const store_migration_t store_migrations[] = {
     {1, "conversations, messages, tokens, effects, unanswered questions",
      migration_1},
     {2, "accounts, sessions, audit, advisor queue, callbacks, partner outbox",
      store_console_schema_sql},
+    {3, "display names of accounts", migration_3},
 };
 
 const size_t store_migration_count =

@@ -11,10 +11,13 @@ const WebSocket = require('ws');
 
 export const PASSWORD = 'correct horse battery staple';
 
-// Adds an account to the database at `dbPath`, the password on stdin.
-export function addUser(dbPath, name, role) {
-    const result = spawnSync(stemdeskBinary(),
-        ['user', 'add', name, '--role', role, '--db-path', dbPath],
+// Adds an account to the database at `dbPath`, the password on stdin,
+// with a display name when `displayName` is given.
+export function addUser(dbPath, name, role, displayName) {
+    const args = ['user', 'add', name, '--role', role, '--db-path', dbPath];
+    if (displayName !== undefined)
+        args.push('--display-name', displayName);
+    const result = spawnSync(stemdeskBinary(), args,
         { input: PASSWORD + '\n', encoding: 'utf8' });
     if (result.status !== 0)
         throw new Error(`user add ${name} failed: ${result.stderr}`);

@@ -15,7 +15,7 @@ before(async () => {
     dir = tempDir();
     const dbPath = path.join(dir, 'stemdesk.db');
     addUser(dbPath, 'an', 'advisor');
-    addUser(dbPath, 'ed', 'editor');
+    addUser(dbPath, 'ed', 'editor', 'Ed Janssens');
     addUser(dbPath, 'root', 'admin');
     desk = new Desk({ port: await freePort(), dbPath });
     await desk.start();
@@ -29,7 +29,9 @@ after(async () => {
 test('login sets a strict HttpOnly session cookie', async () => {
     const res = await login(desk.url, 'an');
     assert.equal(res.status, 200);
-    assert.deepEqual(res.body, { name: 'an', role: 'advisor' });
+    // Without a display name, the display name is the login name.
+    assert.deepEqual(res.body,
+                     { name: 'an', display_name: 'an', role: 'advisor' });
     assert.match(res.header, /^stemdesk_session=[0-9a-f]{64};/);
     assert.match(res.header, /HttpOnly/);
     assert.match(res.header, /SameSite=Strict/);
@@ -40,6 +42,13 @@ test('login sets a strict HttpOnly session cookie', async () => {
                            { headers: { Cookie: res.cookie } });
     assert.equal(me.status, 200);
     assert.equal((await me.json()).name, 'an');
+
+    const editor = await login(desk.url, 'ed');
+    assert.deepEqual(editor.body,
+                     { name: 'ed', display_name: 'Ed Janssens', role: 'editor' });
+    const editorMe = await fetch(desk.url + '/api/me',
+                                 { headers: { Cookie: editor.cookie } });
+    assert.equal((await editorMe.json()).display_name, 'Ed Janssens');
 });
 
 test('unauthenticated requests are rejected', async () => {

@@ -2,8 +2,10 @@
 // Chromium: the visitor asks for a person, the advisor takes over, they
 // write to each other live, the advisor keeps an internal note, hands back
 // to the bot, takes over again and closes. The bot stays silent while the
-// advisor holds the conversation. The visitor's status line shows the
-// advisor's name while the advisor holds it. The desk is open the whole
+// advisor holds the conversation. The takeover message and the visitor's
+// status line show the advisor's display name while the advisor holds it,
+// and the console shows display names too, or the login name of an
+// account without one. The desk is open the whole
 // week (the Desk default), so the test passes at any time. What the bot
 // collected is shown with its Dutch labels, not with the facet ids.
 import { test, before, after } from 'node:test';
@@ -24,7 +26,8 @@ let browser;
 before(async () => {
     dir = tempDir();
     const dbPath = path.join(dir, 'stemdesk.db');
-    addUser(dbPath, 'an', 'advisor');
+    addUser(dbPath, 'an', 'advisor', 'Anja Peeters');
+    addUser(dbPath, 'bert', 'advisor');
     addUser(dbPath, 'root', 'admin');
     desk = new Desk({ port: await freePort(), dbPath });
     await desk.start();
@@ -37,10 +40,11 @@ after(async () => {
     fs.rmSync(dir, { recursive: true, force: true });
 });
 
-async function loginConsole(page) {
+// Logs `name` in to the console; `shown` is the name its header shows.
+async function loginConsole(page, name = 'an', shown = 'Anja Peeters') {
     await page.goto(desk.url + '/console');
     await page.waitForURL(/\/login$/);
-    await page.fill('#login-name', 'an');
+    await page.fill('#login-name', name);
     await page.fill('#login-password', 'wrong password!');
     await page.click('.cs-login-form button');
     await page.waitForSelector('#login-error:not([hidden])');
@@ -50,7 +54,7 @@ async function loginConsole(page) {
     await page.click('.cs-login-form button');
     await page.waitForURL(/\/console$/);
     await page.waitForSelector('#presence:not([disabled])');
-    assert.equal(await page.textContent('#advisor-name'), 'an');
+    assert.equal(await page.textContent('#advisor-name'), shown);
 }
 
 async function escalate(visitor, console) {
@@ -69,10 +73,12 @@ async function takeOver(visitor, console) {
         '.cs-queue-item[data-state="taken"] >> text=Overgenomen door u');
     await console.waitForSelector('#reply-form:not([hidden])');
     await visitor.waitForFunction(() => [...document.querySelectorAll(
-        '.sdw-log .sdw-msg')].some((n) => /an neemt het gesprek over/
-        .test(n.textContent)), null, { timeout: 10000 });
+        '.sdw-log .sdw-msg')].some((n) =>
+        /Anja Peeters neemt het gesprek over\./.test(n.textContent)),
+    null, { timeout: 10000 });
     await visitor.waitForFunction((selector) => document.querySelector(
-        selector).textContent === 'an', sel.status, { timeout: 10000 });
+        selector).textContent === 'Anja Peeters', sel.status,
+    { timeout: 10000 });
 }
 
 test('advisor takes over, talks live, hands back and closes', async () => {
@@ -111,9 +117,19 @@ test('advisor takes over, talks live, hands back and closes', async () => {
     await consolePage.fill('#note-text', note);
     await consolePage.click('#note-form button');
     await consolePage.waitForSelector(`#notes .cs-note >> text=${note}`);
+    assert.equal(await consolePage.textContent('#notes .cs-note-by'),
+                 'Anja Peeters');
     await sleep(500);
     assert.ok(!(await visitor.textContent('body')).includes('Interne'),
               'the visitor never sees a note');
+
+    // A reload of the console shows the same conversation again.
+    await consolePage.reload();
+    await consolePage.waitForSelector('#conversation:not([hidden])');
+    await consolePage.waitForFunction((text) => [...document
+        .querySelectorAll('#transcript .cs-msg--visitor .cs-msg-text')]
+        .some((n) => n.textContent === text), line, { timeout: 10000 });
+    await consolePage.waitForSelector('#reply-form:not([hidden])');
 
     // Hand back to the bot: the queue entry disappears.
     await consolePage.click('#release');
@@ -156,17 +172,22 @@ test('advisor takes over, talks live, hands back and closes', async () => {
 });
 
 test('a second advisor sees the conversation taken', async () => {
-    // Two consoles of the same account stand in for two advisors.
+    // bert has no display name, so every console shows his login name.
     const first = await newPage(browser);
     const second = await newPage(browser);
     const visitor = await newPage(browser, { width: 420, height: 800 });
     await loginConsole(first);
-    await loginConsole(second);
+    await loginConsole(second, 'bert', 'bert');
+    for (const page of [first, second]) {
+        await page.waitForSelector('#advisors >> text=Anja Peeters: beschikbaar');
+        await page.waitForSelector('#advisors >> text=bert: beschikbaar');
+    }
     await openWidget(visitor, desk.url);
     await escalate(visitor, first);
     await second.waitForSelector('.cs-queue-item[data-state="waiting"]');
     await takeOver(visitor, first);
-    await second.waitForSelector('.cs-queue-item[data-state="taken"]');
+    await second.waitForSelector(
+        '.cs-queue-item[data-state="taken"] >> text=Overgenomen door Anja Peeters');
     assert.equal(await second.locator('.cs-queue-item .cs-take').count(), 0);
 });
 

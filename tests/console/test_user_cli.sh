@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks `stemdesk user`: add with the password on standard input, list,
-# remove, and the errors for a duplicate name, an unknown role, a missing
-# role, an invalid name and an empty or short password. Usage:
+# set, remove, and the errors for a duplicate name, an unknown role, a
+# missing role, an invalid name, an empty or short password and an invalid
+# display name. Usage:
 # test_user_cli.sh STEMDESK_BINARY
 set -u
 bin=$1
@@ -67,6 +68,36 @@ expect 1 "invalid password: use 10 to 1024 characters (got 5)" $'short\n' \
     -- user add bo --role advisor
 expect 2 'invalid account name "Bad Name"; use 1 to 64 characters' \
     "$password"$'\n' -- user add "Bad Name" --role advisor
+refute "^bo " -- user list
+
+# Display names: given with add, changed with set, listed, audited.
+expect 0 "an  *advisor  *-$" "" -- user list
+expect 0 "added anja (advisor)" "$password"$'\n' \
+    -- user add anja --role advisor --display-name "Anja Peeters"
+expect 0 "anja  *advisor  *Anja Peeters$" "" -- user list
+expect 0 'display name of an set to "An Verhoeven-Dûchateau"' "" \
+    -- user set an --display-name "An Verhoeven-Dûchateau"
+expect 0 "an  *advisor  *An Verhoeven-Dûchateau$" "" -- user list
+expect 0 " an  *display_name  *-$" "" -- user audit
+
+expect 2 "missing --display-name; give the name that visitors see" "" \
+    -- user set an
+expect 2 "invalid display name: it is empty" "" \
+    -- user set an --display-name ""
+expect 2 "invalid display name: 61 characters, the maximum is 60" "" \
+    -- user set an --display-name "$(printf 'a%.0s' {1..61})"
+expect 0 "display name of an set to" "" \
+    -- user set an --display-name "$(printf 'é%.0s' {1..60})"
+expect 2 "character 3 is the control or formatting character U+0009" "" \
+    -- user set an --display-name $'An\tVerhoeven'
+expect 2 "byte 4 is not valid UTF-8" "" \
+    -- user set an --display-name $'An \xff'
+expect 2 'invalid display name " An": it starts or ends with a space' "" \
+    -- user set an --display-name " An"
+expect 1 'no account named "nobody"' "" \
+    -- user set nobody --display-name "Niemand"
+expect 2 "invalid display name: it is empty" "$password"$'\n' \
+    -- user add bo --role advisor --display-name ""
 refute "^bo " -- user list
 
 expect 0 "removed an" "" -- user remove an

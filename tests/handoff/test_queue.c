@@ -29,7 +29,8 @@ static long long add_advisor(fixture_t *f, const char *name)
     store_account_t account;
 
     assert_int_equal(store_account_add(f->store, name, "correct horse battery",
-                                       STORE_ROLE_ADVISOR, 1, err, sizeof err),
+                                       NULL, STORE_ROLE_ADVISOR, 1, err,
+                                       sizeof err),
                      0);
     assert_int_equal(
         store_account_verify(f->store, name, "correct horse battery", &account),
@@ -133,6 +134,44 @@ static void take_first_wins(void **state)
     assert_string_equal(json_string_value(json_object_get(
                             json_array_get(list, 0), "advisor_name")),
                         "an");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(list, 0), "advisor_display_name")),
+                        "an");
+    json_decref(list);
+}
+
+static void queue_shows_display_name(void **state)
+{
+    fixture_t *f = *state;
+    char err[256] = "";
+    json_t *list = NULL;
+
+    escalate(f);
+    assert_int_equal(store_account_set_display_name(
+                         f->store, "an", "Anja Peeters", 1004, err, sizeof err),
+                     0);
+    assert_int_equal(store_queue_take(f->store, f->conversation, f->an, 1005),
+                     0);
+    assert_int_equal(store_note_add(f->store, f->conversation, f->an,
+                                    "Klant vraagt naar subsidies.", 1006),
+                     0);
+
+    assert_int_equal(store_queue_list(f->store, &list), 0);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(list, 0), "advisor_name")),
+                        "an");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(list, 0), "advisor_display_name")),
+                        "Anja Peeters");
+    json_decref(list);
+
+    assert_int_equal(store_note_list(f->store, f->conversation, &list), 0);
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(list, 0), "advisor")),
+        "an");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(list, 0), "advisor_display_name")),
+                        "Anja Peeters");
     json_decref(list);
 }
 
@@ -248,6 +287,9 @@ static void erase_removes_contact_and_notes(void **state)
     assert_string_equal(
         json_string_value(json_object_get(json_array_get(list, 0), "advisor")),
         "an");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(list, 0), "advisor_display_name")),
+                        "an");
     json_decref(list);
     assert_true(store_callback_add(f->store, f->conversation, effect, 1000) >
                 0);
@@ -268,6 +310,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(queue_lists_waiting, setup, teardown),
         cmocka_unit_test_setup_teardown(take_first_wins, setup, teardown),
+        cmocka_unit_test_setup_teardown(queue_shows_display_name, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(requeue_and_answer, setup, teardown),
         cmocka_unit_test_setup_teardown(close_and_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(unknown_conversation_not_queued, setup,
