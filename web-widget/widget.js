@@ -693,7 +693,7 @@
         var clientId = newClientId();
         var entry = {seq: 0, from: 'visitor', text: label, clientId: clientId};
         state.transcript.push(entry);
-        state.outbox.push({clientId: clientId, text: value.slice(0, MAX_TEXT)});
+        state.outbox.push({clientId: clientId, text: clip(value)});
         saveState();
         placeEntry(entry);
         refreshLog();
@@ -701,6 +701,19 @@
         if (state.status === 'bot' && ready)
             setTyping(true);
         flushOutbox();
+    }
+
+    /* Cuts a line to MAX_TEXT UTF-16 units without splitting a surrogate
+     * pair: half a pair is not valid text and the desk rejects it. */
+    function clip(value)
+    {
+        if (value.length <= MAX_TEXT)
+            return value;
+        var end = MAX_TEXT;
+        var last = value.charCodeAt(end - 1);
+        if (last >= 0xd800 && last <= 0xdbff)
+            end--;
+        return value.slice(0, end);
     }
 
     function flushOutbox()

@@ -21,6 +21,13 @@ typedef struct {
 
 #define FIELD(name) offsetof(cfg_t, name)
 
+/* The largest frame a visitor's text of 2000 characters can make: 6 bytes
+ * per character when JSON escapes each one (\u0001), plus the frame's
+ * other fields. A lower limit would close the socket on a text the
+ * protocol accepts, and the widget would send it again on every
+ * reconnect. */
+#define FRAME_BYTES_MIN 16384
+
 static const setting_t settings[] = {
     {"listen", SET_STRING, FIELD(listen), 0, 0, "address to listen on"},
     {"port", SET_INT, FIELD(port), 1, 65535, "TCP port"},
@@ -38,8 +45,10 @@ static const setting_t settings[] = {
      "SQLite database file, created on first start"},
     {"log_level", SET_STRING, FIELD(log_level), 0, 0,
      "debug, info, warn, error or off"},
-    {"max_frame_bytes", SET_INT, FIELD(max_frame_bytes), 256, 1048576,
-     "largest WebSocket frame accepted, in bytes"},
+    {"max_frame_bytes", SET_INT, FIELD(max_frame_bytes), FRAME_BYTES_MIN,
+     1048576,
+     "largest WebSocket frame accepted, in bytes (at least the frame of the "
+     "longest text)"},
     {"rate_messages_per_minute", SET_INT, FIELD(rate_messages_per_minute), 1,
      100000, "messages one socket may send per minute"},
     {"max_sockets_per_address", SET_INT, FIELD(max_sockets_per_address), 1,
@@ -79,6 +88,16 @@ static const setting_t settings[] = {
 
 #define SETTING_COUNT (sizeof settings / sizeof settings[0])
 
+/* Writes the flag name of a setting key ("max_frame_bytes" gives
+ * "max-frame-bytes"). */
+static void key_to_flag(const char *key, char *flag, size_t size)
+{
+    snprintf(flag, size, "%s", key);
+    for (char *c = flag; *c; c++)
+        if (*c == '_')
+            *c = '-';
+}
+
 static void *field_of(cfg_t *cfg, const setting_t *s)
 {
     return (char *)cfg + s->offset;
@@ -110,7 +129,7 @@ void cfg_defaults(cfg_t *cfg)
     cfg->web_dir = strdup("./web-widget");
     cfg->db_path = strdup("./var/stemdesk.db");
     cfg->log_level = strdup("info");
-    cfg->max_frame_bytes = 4096;
+    cfg->max_frame_bytes = FRAME_BYTES_MIN;
     cfg->rate_messages_per_minute = 30;
     cfg->max_sockets_per_address = 20;
     cfg->max_sockets = 20000;
@@ -172,17 +191,25 @@ static const char *type_name(setting_type_t type)
     return "a value";
 }
 
+/* Checks an integer setting against its range. `where` is the config
+ * file, or NULL for the command line, where the flag is named instead of
+ * the key. */
 static int check_int(const setting_t *s, long long value, const char *where,
                      char *err, size_t size)
 {
-    if (value < s->min || value > s->max) {
+    if (value >= s->min && value <= s->max)
+        return 0;
+    char flag[128];
+    key_to_flag(s->key, flag, sizeof flag);
+    if (where)
         snprintf(err, size,
-                 "%s: %s is %lld; expected a whole number from "
-                 "%ld to %ld",
+                 "%s: %s is %lld; expected a whole number from %ld to %ld",
                  where, s->key, value, s->min, s->max);
-        return -1;
-    }
-    return 0;
+    else
+        snprintf(err, size,
+                 "--%s is %lld; expected a whole number from %ld to %ld", flag,
+                 value, s->min, s->max);
+    return -1;
 }
 
 static int check_strings(const setting_t *s, const json_t *value,
@@ -313,7 +340,7 @@ int cfg_set(cfg_t *cfg, const char *name, const char *value, char *err,
                      value);
             return -1;
         }
-        if (check_int(s, n, "command line", err, size))
+        if (check_int(s, n, NULL, err, size))
             return -1;
         *(int *)field_of(cfg, s) = (int)n;
         return 0;
@@ -410,9 +437,29 @@ static int is_http_url(const char *text)
                     strncmp(text, "https://", 8) == 0);
 }
 
+/* Checks that `value` of setting `key` is one of `choices` (NULL-ended);
+ * the first two are named in the error. */
+static int check_choice(const char *key, const char *value,
+                        const char *const *choices, char *err, size_t size)
+{
+    for (size_t i = 0; choices[i]; i++)
+        if (strcmp(value, choices[i]) == 0)
+            return 0;
+    char flag[128];
+    key_to_flag(key, flag, sizeof flag);
+    snprintf(err, size, "%s (--%s) is \"%s\"; expected \"%s\" or \"%s\"", key,
+             flag, value, choices[0], choices[1]);
+    return -1;
+}
+
 int cfg_validate(const cfg_t *cfg, char *err, size_t size)
 {
-    if (validate_office_hours(cfg->office_hours, err, size))
+    static const char *const synchronous[] = {"full", "normal", NULL};
+    static const char *const loops[] = {"epoll", "poll", "libev", NULL};
+    if (validate_office_hours(cfg->office_hours, err, size) ||
+        check_choice("db_synchronous", cfg->db_synchronous, synchronous, err,
+                     size) ||
+        check_choice("event_loop", cfg->event_loop, loops, err, size))
         return -1;
 
     /* A misspelt zone would silently mean UTC, so require its file where
@@ -505,6 +552,73 @@ static void print_usage(const char *command, const char *usage,
     cfg_print_help(stdout);
 }
 
+/* Returns the Levenshtein distance of two short names, capped at 9. */
+static int name_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    int row[64];
+    if (la >= 64 || lb >= 64)
+        return 9;
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = (int)j;
+    for (size_t i = 1; i <= la; i++) {
+        int diagonal = row[0];
+        row[0] = (int)i;
+        for (size_t j = 1; j <= lb; j++) {
+            int above = row[j];
+            int best = diagonal + (a[i - 1] != b[j - 1]);
+            if (above + 1 < best)
+                best = above + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diagonal = above;
+        }
+    }
+    return row[lb] < 9 ? row[lb] : 9;
+}
+
+int cli_nearest_option(const char *name, const cli_flag_t *flags,
+                       size_t flag_count, char *nearest, size_t size)
+{
+    char candidate[128];
+    int best = 3;
+    if (size)
+        nearest[0] = '\0';
+    for (size_t i = 0; i < flag_count + SETTING_COUNT + 1; i++) {
+        if (i < flag_count)
+            snprintf(candidate, sizeof candidate, "%s", flags[i].name);
+        else if (i < flag_count + SETTING_COUNT)
+            key_to_flag(settings[i - flag_count].key, candidate,
+                        sizeof candidate);
+        else
+            snprintf(candidate, sizeof candidate, "config");
+        int d = name_distance(name, candidate);
+        if (d < best) {
+            best = d;
+            snprintf(nearest, size, "%s", candidate);
+        }
+    }
+    return best < 3;
+}
+
+/* Reports an unknown --name, with the nearest known option if any. */
+static void unknown_option(const char *command, const char *name,
+                           const cli_flag_t *flags, size_t flag_count)
+{
+    char nearest[128];
+    if (cli_nearest_option(name, flags, flag_count, nearest, sizeof nearest))
+        fprintf(stderr,
+                "stemdesk %s: unknown option --%s; did you mean --%s? Run "
+                "'stemdesk %s --help' for the options\n",
+                command, name, nearest, command);
+    else
+        fprintf(stderr,
+                "stemdesk %s: unknown option --%s; run 'stemdesk %s --help' "
+                "for the options\n",
+                command, name, command);
+}
+
 int cli_parse(cfg_t *cfg, const char *command, const char *usage, int argc,
               char **argv, const cli_flag_t *flags, size_t flag_count,
               const char **positional, size_t max_positional,
@@ -574,10 +688,7 @@ int cli_parse(cfg_t *cfg, const char *command, const char *usage, int argc,
         }
 
         if (!flag && !cfg_is_setting(name)) {
-            fprintf(stderr,
-                    "stemdesk %s: unknown option --%s; run 'stemdesk %s "
-                    "--help' for the options\n",
-                    command, name, command);
+            unknown_option(command, name, flags, flag_count);
             return 2;
         }
         const char *value = NULL;
@@ -595,10 +706,7 @@ int cli_parse(cfg_t *cfg, const char *command, const char *usage, int argc,
         }
         int rc = cfg_set(cfg, name, value, err, sizeof err);
         if (rc == 1) {
-            fprintf(stderr,
-                    "stemdesk %s: unknown option --%s; run 'stemdesk %s "
-                    "--help' for the options\n",
-                    command, name, command);
+            unknown_option(command, name, flags, flag_count);
             return 2;
         }
         if (rc < 0) {

@@ -75,6 +75,12 @@ typedef struct {
     const char **value; /* receives the value, or "1" for a switch */
 } cli_flag_t;
 
+/* Writes into `nearest` the known option (a command flag, a setting or
+ * "config", without dashes) nearest to `name` when it is at most two
+ * edits away. Returns 1 when there is one, 0 otherwise. */
+int cli_nearest_option(const char *name, const cli_flag_t *flags,
+                       size_t flag_count, char *nearest, size_t size);
+
 /* Parses a command's arguments: --config FILE first, then every other
  * --flag (command flags before settings), leaving positional arguments in
  * `positional` (at most max_positional). Prints usage and returns 1 for

@@ -387,6 +387,28 @@ static int wants_epoll(const cfg_t *cfg)
     return -1;
 }
 
+/* Writes a libwebsockets log line through the desk's log, so that it has
+ * the same UTC time stamp and form as every other line. */
+static void lws_log(int level, const char *line)
+{
+    size_t len = strlen(line);
+    while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+        len--;
+    /* lws starts a line with its own time stamp and level letter, as in
+     * "[2026/12/04 21:51:34:4100] E: ". */
+    const char *text = strstr(line, ": ");
+    text = text && (size_t)(text - line) < 40 ? text + 2 : line;
+    int text_len = (int)(len - (size_t)(text - line));
+    if (text_len < 0)
+        text_len = 0;
+    if (level & LLL_ERR)
+        LOG_ERROR("lws", "%.*s", text_len, text);
+    else if (level & LLL_WARN)
+        LOG_WARN("lws", "%.*s", text_len, text);
+    else
+        LOG_DEBUG("lws", "%.*s", text_len, text);
+}
+
 static struct lws_context *listen_on(srv_t *srv, srv_routes_t *routes,
                                      struct ev_loop *loop)
 {
@@ -408,7 +430,7 @@ static struct lws_context *listen_on(srv_t *srv, srv_routes_t *routes,
         info.options |= LWS_SERVER_OPTION_LIBEV;
         info.foreign_loops = foreign_loops;
     }
-    lws_set_log_level(getenv("SD_LWS_DEBUG") ? 0x7ff : LLL_ERR, NULL);
+    lws_set_log_level(getenv("SD_LWS_DEBUG") ? 0x7ff : LLL_ERR, lws_log);
     return lws_create_context(&info);
 }
 

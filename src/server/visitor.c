@@ -38,6 +38,19 @@ static const visitor_error_t visitor_errors[] = {
                       "opnieuw."},
 };
 
+/* What each field of a client frame must contain, in English for the
+ * developer of a client: the "expected" of an invalid_field error. */
+static const struct {
+    const char *field;
+    const char *expected;
+} field_rules[] = {
+    {"type", "the string \"hello\" or \"message\""},
+    {"token", "null, or the token string of a welcome frame"},
+    {"last_seq", "null, or a whole number of 0 or more"},
+    {"text", "a string of 1 to 2000 characters"},
+    {"client_id", "a string of 1 to 128 bytes"},
+};
+
 /* Sends an error frame now; `field` names the offending field, or NULL. */
 static void send_error(srv_visitor_t *v, const char *code, const char *field)
 {
@@ -49,6 +62,11 @@ static void send_error(srv_visitor_t *v, const char *code, const char *field)
                               "message", message);
     if (field)
         json_object_set_new(frame, "field", json_string(field));
+    for (size_t i = 0; field && i < sizeof field_rules / sizeof *field_rules;
+         i++)
+        if (strcmp(field_rules[i].field, field) == 0)
+            json_object_set_new(frame, "expected",
+                                json_string(field_rules[i].expected));
     /* Replies go out in the order of the frames they reply to, so the error
      * waits behind frames of this socket that wait for their commit. */
     srv_frame_t *out = srv_frame_json(frame);
@@ -597,6 +615,12 @@ int srv_visitor_callback(struct lws *wsi, enum lws_callback_reasons reason,
                      "rejected a /chat upgrade from Origin %s; add it to "
                      "allowed_origins to accept it",
                      origin);
+            /* A 403 tells the client why, where a dropped connection
+             * would look like a network fault. */
+            lws_return_http_status(wsi, HTTP_STATUS_FORBIDDEN,
+                                   "This Origin may not open /chat; the "
+                                   "desk's allowed_origins setting lists "
+                                   "the ones that may.");
             return 1;
         }
         return 0;

@@ -75,6 +75,7 @@ async function assertAccessible(page, scene) {
                  formatViolations(result.violations));
     assert.deepEqual(page.problems.csp, [], `${scene}: CSP reports`);
     assert.deepEqual(page.problems.errors, [], `${scene}: page errors`);
+    assert.deepEqual(page.problems.failed, [], `${scene}: failed requests`);
 }
 
 test('axe-core is installed', () => {

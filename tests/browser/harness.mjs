@@ -163,12 +163,18 @@ export async function launchBrowser() {
     });
 }
 
-// Opens a page that records dialogs, page errors and CSP violations, so a
-// test can assert that none happened.
+// Opens a page that records dialogs, page errors, CSP violations and
+// files served with an error status (not /api/ responses, whose errors
+// a test may provoke), so a test can assert that none happened.
 export async function newPage(browser, viewport = { width: 1280, height: 800 }) {
     const context = await browser.newContext({ viewport, locale: 'nl-BE' });
     const page = await context.newPage();
-    page.problems = { dialogs: [], errors: [], csp: [] };
+    page.problems = { dialogs: [], errors: [], csp: [], failed: [] };
+    page.on('response', (response) => {
+        if (response.status() >= 400 &&
+            !new URL(response.url()).pathname.startsWith('/api/'))
+            page.problems.failed.push(`${response.status()} ${response.url()}`);
+    });
     page.on('dialog', async (dialog) => {
         page.problems.dialogs.push(dialog.message());
         await dialog.dismiss();

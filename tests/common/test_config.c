@@ -31,7 +31,7 @@ static void defaults_are_set(void **state)
     assert_string_equal(cfg.listen, "127.0.0.1");
     assert_int_equal(cfg.port, 8080);
     assert_string_equal(cfg.db_path, "./var/stemdesk.db");
-    assert_int_equal(cfg.max_frame_bytes, 4096);
+    assert_int_equal(cfg.max_frame_bytes, 16384);
     assert_int_equal(cfg.retention_days, 180);
     assert_true(json_is_object(cfg.office_hours));
     cfg_free(&cfg);
@@ -99,9 +99,13 @@ static void flags_set_values(void **state)
     cfg_t cfg;
     cfg_defaults(&cfg);
     char err[256] = "";
-    assert_int_equal(cfg_set(&cfg, "max-frame-bytes", "8192", err, sizeof err),
+    assert_int_equal(cfg_set(&cfg, "max-frame-bytes", "32768", err, sizeof err),
                      0);
-    assert_int_equal(cfg.max_frame_bytes, 8192);
+    assert_int_equal(cfg.max_frame_bytes, 32768);
+    assert_int_equal(cfg_set(&cfg, "max-frame-bytes", "4096", err, sizeof err),
+                     -1);
+    assert_non_null(strstr(err, "--max-frame-bytes is 4096; expected a whole "
+                                "number from 16384"));
     assert_int_equal(cfg_set(&cfg, "allowed-origins", "https://a.be,http://b",
                              err, sizeof err),
                      0);
@@ -180,6 +184,9 @@ static void validate_rejects_bad_values(void **state)
         {"partners", "{\"rtc\": {\"url\": \"ftp://x\"}}",
          "partners.rtc: expected"},
         {"partners", "{\"rtc\": \"http://x\"}", "partners.rtc: expected"},
+        {"db-synchronous", "maybe",
+         "db_synchronous (--db-synchronous) is \"maybe\"; expected \"full\""},
+        {"event-loop", "kqueue", "event_loop (--event-loop) is \"kqueue\""},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         cfg_t cfg;
@@ -194,6 +201,28 @@ static void validate_rejects_bad_values(void **state)
                      cases[i].expected);
         cfg_free(&cfg);
     }
+}
+
+static void unknown_option_gets_nearest(void **state)
+{
+    (void)state;
+    const char *debug = NULL;
+    cli_flag_t flags[] = {{"debug", NULL, "show details", &debug}};
+    char nearest[64];
+    assert_int_equal(
+        cli_nearest_option("prot", flags, 1, nearest, sizeof nearest), 1);
+    assert_string_equal(nearest, "port");
+    assert_int_equal(
+        cli_nearest_option("dbpath", flags, 1, nearest, sizeof nearest), 1);
+    assert_string_equal(nearest, "db-path");
+    assert_int_equal(
+        cli_nearest_option("debgu", flags, 1, nearest, sizeof nearest), 1);
+    assert_string_equal(nearest, "debug");
+    assert_int_equal(
+        cli_nearest_option("conifg", flags, 1, nearest, sizeof nearest), 1);
+    assert_string_equal(nearest, "config");
+    assert_int_equal(
+        cli_nearest_option("xyzzy", flags, 1, nearest, sizeof nearest), 0);
 }
 
 static void validate_accepts_whole_week(void **state)
@@ -226,6 +255,7 @@ int main(void)
         cmocka_unit_test(cli_parse_rejects_bad_arguments),
         cmocka_unit_test(validate_rejects_bad_values),
         cmocka_unit_test(validate_accepts_whole_week),
+        cmocka_unit_test(unknown_option_gets_nearest),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -30,7 +30,7 @@ async function started() {
 test('frame over max_frame_bytes closes with 1009', async () => {
     const visitor = await opened();
     visitor.send(JSON.stringify({ type: 'hello', token: null,
-                                  pad: 'x'.repeat(5000) }));
+                                  pad: 'x'.repeat(17000) }));
     const { code } = await visitor.closed;
     assert.equal(code, 1009);
 });
@@ -89,12 +89,16 @@ test('missing or mistyped fields get invalid_field', async () => {
         const error = await visitor.nextOfType('error');
         assert.equal(error.code, 'invalid_field', JSON.stringify(frame));
         assert.equal(error.field, field, JSON.stringify(frame));
+        assert.match(error.expected, /^(the string|a string)/,
+                     JSON.stringify(frame));
     }
     const fresh = await opened();
     fresh.send({ type: 'hello', token: 12, last_seq: 0 });
     const error = await fresh.nextOfType('error');
     assert.equal(error.code, 'invalid_field');
     assert.equal(error.field, 'token');
+    assert.equal(error.expected,
+                 'null, or the token string of a welcome frame');
     fresh.send({ type: 'hello', token: null, last_seq: 'x' });
     assert.equal((await fresh.nextOfType('error')).field, 'last_seq');
     await fresh.close();
@@ -117,6 +121,18 @@ test('text over 2000 characters gets text_too_long', async () => {
                    client_id: 'l-2' });
     const ack = await visitor.nextOfType('ack');
     assert.equal(ack.client_id, 'l-2', '1500 characters are accepted');
+    await visitor.close();
+});
+
+test('longest text fits a frame even when escaped', async () => {
+    const visitor = await started();
+    // 3 bytes a character in UTF-8, then 6 bytes in JSON (\u0001).
+    visitor.send({ type: 'message', text: '\u20ac'.repeat(2000),
+                   client_id: 'w-1' });
+    assert.equal((await visitor.nextOfType('ack')).client_id, 'w-1');
+    visitor.send({ type: 'message', text: '\u0001'.repeat(2000),
+                   client_id: 'w-2' });
+    assert.equal((await visitor.nextOfType('ack')).client_id, 'w-2');
     await visitor.close();
 });
 
@@ -164,7 +180,8 @@ test('too many sockets from one address closes with 1008', async () => {
 
 test('Origin not allowed is rejected at the upgrade', async () => {
     const bad = new Visitor(server.url, { origin: 'http://evil.example' });
-    await assert.rejects(bad.opened(), 'the upgrade must fail');
+    await assert.rejects(bad.opened(), /upgrade rejected: 403/,
+                         'the upgrade must fail with 403 Forbidden');
     const good = new Visitor(server.url,
                              { origin: `http://127.0.0.1:${server.port}` });
     await good.opened();
