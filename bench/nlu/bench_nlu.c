@@ -12,12 +12,17 @@
  *
  * Times are CPU seconds of the process, as nlpjs.mjs measures them.
  *
+ * With --fresh FILE it also parses every line of FILE once with the same
+ * model, after the other figures. bench/nlu/fresh.mjs writes such a file:
+ * messages with typos the model has not met, read with the caches of a
+ * model in use.
+ *
  * With --passes N it times nothing. It parses the file once with a fresh
  * model in cold_pass() and then N times more in warm_passes(), and
  * valgrind --tool=callgrind --toggle-collect=cold_pass (or =warm_passes)
  * then counts the instructions of either alone.
  *
- * usage: bench_nlu INTENTS_DIR LANG_DIR TEST_TSV [SECONDS]
+ * usage: bench_nlu INTENTS_DIR LANG_DIR TEST_TSV [SECONDS] [--fresh FILE]
  *        bench_nlu INTENTS_DIR LANG_DIR TEST_TSV --passes N */
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,6 +141,73 @@ static double cold_rate(const char *intents, const char *lang_dir,
     return (double)eval->count * rounds / spent;
 }
 
+/* Reads the lines of `path` into one buffer, each ending in a NUL, and
+ * returns them as an array of `*count` pointers, or NULL. The caller
+ * frees the array and then its first element's buffer. */
+static char **read_lines(const char *path, size_t *count)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (len + 4096 > cap) {
+            cap = cap ? cap * 2 : 1 << 20;
+            char *grown = realloc(buf, cap);
+            if (!grown) {
+                free(buf);
+                fclose(f);
+                return NULL;
+            }
+            buf = grown;
+        }
+        size_t got = fread(buf + len, 1, cap - len - 1, f);
+        if (got == 0)
+            break;
+        len += got;
+    }
+    fclose(f);
+    buf[len] = '\0';
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++)
+        n += buf[i] == '\n';
+    char **lines = malloc((n + 1) * sizeof *lines);
+    if (!lines) {
+        free(buf);
+        return NULL;
+    }
+    *count = 0;
+    for (char *p = buf; *p;) {
+        char *end = strchr(p, '\n');
+        if (end)
+            *end = '\0';
+        if (*p)
+            lines[(*count)++] = p;
+        if (!end)
+            break;
+        p = end + 1;
+    }
+    if (*count == 0) {
+        free(lines);
+        free(buf);
+        return NULL;
+    }
+    return lines;
+}
+
+/* Parses each of `count` lines once with `model` and returns utterances
+ * per second. */
+static double fresh_rate(const nlu_model_t *model, char **lines, size_t count)
+{
+    double start = now_seconds();
+    for (size_t i = 0; i < count; i++) {
+        nlu_result_t result;
+        nlu_parse(model, lines[i], &result);
+    }
+    return (double)count / (now_seconds() - start);
+}
+
 /* Parses every line of the file once. Not inlined, so that callgrind can
  * collect inside it alone. */
 __attribute__((noinline)) static void cold_pass(const nlu_model_t *model,
@@ -201,9 +273,15 @@ int main(int argc, char **argv)
 {
     if (argc == 6 && strcmp(argv[4], "--passes") == 0)
         return count_passes(argv[1], argv[2], argv[3], atol(argv[5]));
+    const char *fresh_path = NULL;
+    if (argc >= 6 && strcmp(argv[argc - 2], "--fresh") == 0) {
+        fresh_path = argv[argc - 1];
+        argc -= 2;
+    }
     if (argc < 4 || argc > 5) {
         fprintf(stderr,
-                "usage: bench_nlu INTENTS_DIR LANG_DIR TEST_TSV [SECONDS]\n"
+                "usage: bench_nlu INTENTS_DIR LANG_DIR TEST_TSV [SECONDS] "
+                "[--fresh FILE]\n"
                 "       bench_nlu INTENTS_DIR LANG_DIR TEST_TSV --passes N\n");
         return 2;
     }
@@ -238,15 +316,31 @@ int main(int argc, char **argv)
     double intents = rate(model, lang, &eval, found, MEASURE_INTENTS, budget);
     double plain = rate(model, lang, &eval, found, MEASURE_PLAIN, budget);
     double cold = cold_rate(argv[1], argv[2], &eval, COLD_ROUNDS);
+    double fresh = 0;
+    size_t fresh_count = 0;
+    if (fresh_path) {
+        char **lines = read_lines(fresh_path, &fresh_count);
+        if (!lines) {
+            fprintf(stderr,
+                    "bench_nlu: failed to read %s, or it has no lines; "
+                    "check the path\n",
+                    fresh_path);
+            return 1;
+        }
+        fresh = fresh_rate(model, lines, fresh_count);
+        free(lines[0]);
+        free(lines);
+    }
 
     printf("{\"engine\": \"stemdesk\", \"lines\": %zu, \"accuracy\": %.4f, "
            "\"ece\": %.4f, \"utterances_per_second\": %.0f, "
            "\"cold_utterances_per_second\": %.0f, "
+           "\"fresh_lines\": %zu, \"fresh_utterances_per_second\": %.0f, "
            "\"entities_per_second\": %.0f, "
            "\"entities_apart_per_second\": %.0f, "
            "\"classifier_per_second\": %.0f, \"load_seconds\": %.4f}\n",
            eval.count, nlu_eval_accuracy(&eval), nlu_eval_ece(&eval), full,
-           cold, entities, plain, intents, load_seconds);
+           cold, fresh_count, fresh, entities, plain, intents, load_seconds);
     free(found);
     nlu_lang_free(lang);
     content_errors_free(&errs);

@@ -5,7 +5,10 @@
 // process (user and system, every thread), as bench_nlu measures them, so
 // that other programs sharing the core do not count against either.
 //
-// usage: node bench/nlu/nlpjs.mjs INTENTS_DIR TEST_TSV [SECONDS]
+// With FRESH_FILE it also reads every line of that file once, as
+// bench_nlu --fresh does.
+//
+// usage: node bench/nlu/nlpjs.mjs INTENTS_DIR TEST_TSV [SECONDS] [FRESH_FILE]
 //
 // nlp.js gets the examples only: it has no equivalent of the PCRE2 rules
 // in the "patterns" keys.
@@ -18,9 +21,9 @@ const { containerBootstrap } = require('@nlpjs/core');
 const { Nlp } = require('@nlpjs/nlp');
 const { LangNl } = require('@nlpjs/lang-nl');
 
-const [intentsDir, testPath, secondsArg] = process.argv.slice(2);
+const [intentsDir, testPath, secondsArg, freshPath] = process.argv.slice(2);
 if (!intentsDir || !testPath) {
-  console.error('usage: node nlpjs.mjs INTENTS_DIR TEST_TSV [SECONDS]');
+  console.error('usage: node nlpjs.mjs INTENTS_DIR TEST_TSV [SECONDS] [FRESH_FILE]');
   process.exit(2);
 }
 const budget = Number(secondsArg || 3);
@@ -78,10 +81,22 @@ while (elapsed < budget) {
   elapsed = cpuSeconds() - start;
 }
 
+let freshLines = 0;
+let freshRate = 0;
+if (freshPath) {
+  const fresh = readFileSync(freshPath, 'utf8').split('\n').filter((line) => line);
+  start = cpuSeconds();
+  for (const text of fresh) await nlp.process('nl', text);
+  freshLines = fresh.length;
+  freshRate = Math.round(freshLines / (cpuSeconds() - start));
+}
+
 console.log(JSON.stringify({
   engine: 'nlp.js',
   lines: lines.length,
   accuracy: Number((correct / lines.length).toFixed(4)),
   utterances_per_second: Math.round(parsed / elapsed),
+  fresh_lines: freshLines,
+  fresh_utterances_per_second: freshRate,
   load_seconds: Number(trainSeconds.toFixed(4)),
 }));

@@ -6,7 +6,10 @@
 # classification alone and for entity extraction alone; nlp.js does no
 # entity extraction here. "first pass" is the whole nlu_parse of a fresh
 # model over the file once, before the model has stored anything for the
-# words it does not know.
+# words it does not know. "fresh text" is one pass of each engine, with a
+# model in use, over 20,000 messages that bench/nlu/fresh.mjs makes from
+# the test lines by adding one or two typos to each: words that neither
+# engine has met before.
 #
 # usage: bench/nlu/run.sh [BUILD_DIR] [SECONDS]
 # Run from the repository root after building the bench_nlu target, e.g.
@@ -25,10 +28,14 @@ if [ ! -x "$build_dir/bench/nlu/bench_nlu" ]; then
     exit 1
 fi
 
+fresh_file=$(mktemp)
+trap 'rm -f "$fresh_file"' EXIT
+node bench/nlu/fresh.mjs "$test_file" 20000 "$fresh_file"
+
 ours=$(taskset -c 0 "$build_dir/bench/nlu/bench_nlu" intents lang \
-       "$test_file" "$seconds" 2>/dev/null)
+       "$test_file" "$seconds" --fresh "$fresh_file" 2>/dev/null)
 theirs=$(taskset -c 0 node bench/nlu/nlpjs.mjs intents "$test_file" \
-         "$seconds")
+         "$seconds" "$fresh_file")
 
 node -e '
 const a = JSON.parse(process.argv[1]), b = JSON.parse(process.argv[2]);
@@ -51,6 +58,8 @@ console.log("  entities, data apart".padEnd(24) +
 const share = (1 / a.entities_per_second) /
               (1 / a.entities_per_second + 1 / a.classifier_per_second);
 console.log("entity share of a parse: " + (100 * share).toFixed(0) + "%");
+row("fresh text (new typos)", a.fresh_utterances_per_second,
+    b.fresh_utterances_per_second, 0);
 row("load seconds", a.load_seconds, b.load_seconds, 3);
 console.log("test lines: " + a.lines + ", stemdesk ECE: " + a.ece.toFixed(3));
 ' "$ours" "$theirs"

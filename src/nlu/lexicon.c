@@ -801,6 +801,7 @@ void nlu_corrector_correct(const nlu_corrector_t *corrector, const char *folded,
 /* Dutch linking elements between the parts of a compound, tried in this
  * order; the empty link comes first. */
 static const char *const links[] = {"", "s", "e", "en"};
+static const size_t link_lengths[] = {0, 1, 1, 2};
 
 /* The best split of a suffix of the word: the number of parts and the
  * letters spent on links (fewer parts win, then fewer link letters), and
@@ -811,6 +812,23 @@ typedef struct {
     size_t part_end;
     size_t next;
 } split_t;
+
+/* Returns 1 when a part ending at `end` could start a split: it ends the
+ * word, or one of the links follows it and the rest after the link can be
+ * split. Only then is the part worth looking up. */
+static int split_goes_on(const split_t *best, const char *folded, size_t end,
+                         size_t n)
+{
+    if (end == n)
+        return 1;
+    for (size_t k = 0; k < sizeof links / sizeof *links; k++) {
+        size_t link_len = link_lengths[k];
+        if (end + link_len < n && best[end + link_len].parts != 0 &&
+            memcmp(folded + end, links[k], link_len) == 0)
+            return 1;
+    }
+    return 0;
+}
 
 /* Splits a folded compound by dynamic programming from the end of the
  * word. Returns 0 when the best split needs more than max_parts parts. */
@@ -824,6 +842,11 @@ size_t nlu_split_compound(const nlu_lexicon_t *lexicon, const char *folded,
 
     split_t best[256];
     memset(best, 0, (n + 1) * sizeof *best);
+    /* goes_on[j]: split_goes_on() for a part ending at j, known once
+     * best[j] is. */
+    unsigned char goes_on[256];
+    memset(goes_on, 0, n);
+    goes_on[n] = 1;
     for (size_t i = n - PART_MIN + 1; i-- > 0;) {
         /* The FNV-1a hash of folded[i, j) grows one byte at a time. */
         uint64_t h = FNV_OFFSET;
@@ -833,14 +856,14 @@ size_t nlu_split_compound(const nlu_lexicon_t *lexicon, const char *folded,
             h = fnv_step(h, folded[j - 1]);
             if (j - i >= NLU_PART_MAX || j - i > lexicon->max_word_len)
                 break;
-            if (find_word_hashed(lexicon, folded + i, j - i, h ? h : 1) ==
-                NO_WORD)
+            if (!goes_on[j] || find_word_hashed(lexicon, folded + i, j - i,
+                                                h ? h : 1) == NO_WORD)
                 continue;
             for (size_t k = 0; k < sizeof links / sizeof *links; k++) {
-                size_t ll = strlen(links[k]);
+                size_t ll = link_lengths[k];
                 size_t next = j + ll;
                 int parts, letters;
-                if (next > n || strncmp(folded + j, links[k], ll) != 0)
+                if (next > n || memcmp(folded + j, links[k], ll) != 0)
                     continue;
                 if (next == n) {
                     if (ll != 0)
@@ -863,6 +886,7 @@ size_t nlu_split_compound(const nlu_lexicon_t *lexicon, const char *folded,
                 }
             }
         }
+        goes_on[i] = (unsigned char)split_goes_on(best, folded, i, n);
     }
 
     if (best[0].parts < 2 || (size_t)best[0].parts > max_parts)
