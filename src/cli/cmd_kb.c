@@ -20,7 +20,7 @@
 
 typedef struct {
     const char *level, *region, *sector, *size, *goal, *type;
-    const char *max_hours, *limit, *json, *recommend;
+    const char *max_hours, *limit, *json, *recommend, *least_time;
 } kb_options_t;
 
 /* Checks a facet option against the ids the kb knows; prints the valid
@@ -109,7 +109,8 @@ static int run_search(kb_t *kb, const char *text, const kb_options_t *o)
                           .region = o->region,
                           .sector = o->sector,
                           .size = o->size,
-                          .goal = o->goal};
+                          .goal = o->goal,
+                          .least_time = o->least_time != NULL};
     double limit = 5;
     if (o->max_hours && parse_number("max-hours", o->max_hours, 1000,
                                      &filter.max_hours_per_month) != 0)
@@ -192,6 +193,10 @@ int cmd_kb(int argc, char **argv)
          "rank initiatives as the desk recommends them: fill up with "
          "entries that fail some facets, those that need more time last",
          &o.recommend},
+        {"least-time", NULL,
+         "with --recommend: the initiatives for the level that need the "
+         "least time first",
+         &o.least_time},
     };
     const char *positional[POSITIONAL_MAX];
     size_t positional_count;

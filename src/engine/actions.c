@@ -241,16 +241,20 @@ static json_t *hit_card(const kb_hit_t *hit)
 
 /* Recommends initiatives for the slots: entries that match every known
  * facet first, then those that match the most, and within the time budget
- * before those that need more time (see kb_recommend). */
+ * before those that need more time (see kb_recommend). With "order":
+ * "least_time" the initiatives for the visitor's level come least time
+ * first. */
 static void search_initiatives(eng_turn_t *t, const json_t *action)
 {
+    const char *order = json_string_value(json_object_get(action, "order"));
     kb_filter_t filter = {.type = "initiative",
                           .level = slot_value(t, "level"),
                           .region = slot_value(t, "region"),
                           .sector = slot_value(t, "sector"),
                           .size = slot_value(t, "size"),
                           .goal = slot_value(t, "goal"),
-                          .max_hours_per_month = slot_number(t, "time")};
+                          .max_hours_per_month = slot_number(t, "time"),
+                          .least_time = order && !strcmp(order, "least_time")};
     size_t max = (size_t)t->script->cards_max;
     kb_hit_t *hits = calloc(max, sizeof *hits);
     size_t count = 0;
@@ -267,11 +271,17 @@ static void search_initiatives(eng_turn_t *t, const json_t *action)
     } else {
         json_t *cards = json_array();
         json_array_clear(shown);
+        int other_level = 0;
         for (size_t i = 0; i < count; i++) {
             json_array_append_new(cards, hit_card(&hits[i]));
             json_array_append_new(shown, json_string(hits[i].id));
+            other_level |= hits[i].other_level;
         }
+        /* Cards for another level say so in their first reason; the
+         * optional text results_other_level says it in the intro too. */
         json_t *say = json_object_get(action, "say");
+        if (!say && other_level)
+            say = json_object_get(t->script->texts, "results_other_level");
         if (!say)
             say = json_object_get(t->script->texts, "results_intro");
         char *text = eng_expand(t, eng_pick_variant(t, say));
@@ -354,13 +364,15 @@ static void show_route(eng_turn_t *t, const json_t *action)
         return;
     }
 
-    char text[ENG_TEXT_MAX] = "";
+    /* The intro, then one message per step: a step fits a chat bubble,
+     * the whole route (about 2,500 characters) does not. */
     json_t *say = json_object_get(action, "say");
     char *intro = eng_expand(
         t,
         eng_pick_variant(
             t, say ? say : json_object_get(t->script->texts, "route_intro")));
-    append_line(text, sizeof text, intro ? intro : "");
+    if (intro && intro[0])
+        eng_say(t, "bot", intro, NULL, NULL);
     free(intro);
     const char *tpl =
         json_string_value(json_object_get(t->script->texts, "route_step"));
@@ -377,9 +389,82 @@ static void show_route(eng_turn_t *t, const json_t *action)
             donts};
         eng_fill(line, sizeof line, tpl ? tpl : "{order}. {title}", keys,
                  values, 4);
-        append_line(text, sizeof text, line);
+        eng_say(t, "bot", line, NULL, NULL);
     }
-    eng_say(t, "bot", text, NULL, NULL);
+}
+
+/* The parts of an effort answer: the field, the label before its text,
+ * and the sentence for a field that says "Niet bekend." */
+static const struct {
+    const char *field;
+    const char *label;
+    const char *unknown;
+} effort_parts[] = {
+    {"basis", NULL, "Hoeveel tijd het vraagt, weten we niet."},
+    {"people", "Wie", "Wie eraan meewerkt, weten we niet."},
+    {"place", "Waar", "Waar het plaatsvindt, weten we niet."},
+    {"money", "Kosten", "Wat het kost, weten we niet."},
+};
+
+/* Returns 1 when a byte starts an upper-case letter: A-Z or a Latin-1
+ * capital such as "É" (0xC3 0x80-0x9E). */
+static int upper_at(const char *s)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    return (u[0] >= 'A' && u[0] <= 'Z') ||
+           (u[0] == 0xC3 && u[1] >= 0x80 && u[1] <= 0x9E && u[1] != 0x97);
+}
+
+/* Appends " Label: text" to `out`, with the first letter of `text` in
+ * lower case ("Wie: één of twee medewerkers"), unless the text starts with
+ * a name: a word with a second capital, or one followed by a capitalised
+ * word ("Flanders Expo in Gent."). */
+static void append_labelled(char *out, size_t size, const char *label,
+                            const char *text)
+{
+    size_t used = strlen(out);
+    size_t word = strcspn(text, " ");
+    int name = 0;
+    for (size_t i = 1; i < word; i++)
+        if (upper_at(text + i))
+            name = 1;
+    if (text[word] == ' ' && upper_at(text + word + 1))
+        name = 1;
+    const unsigned char *u = (const unsigned char *)text;
+    char first[3] = {text[0], 0, 0};
+    size_t skip = 1;
+    if (!name && u[0] >= 'A' && u[0] <= 'Z') {
+        first[0] = (char)(u[0] + 32);
+    } else if (u[0] == 0xC3 && u[1]) {
+        first[1] = (char)(!name && upper_at(text) ? u[1] + 0x20 : u[1]);
+        skip = 2;
+    }
+    /* "Eén" is "één" in lower case. */
+    if (first[0] == 'e' && !strncmp(text + 1, "\xC3\xA9n", 3) &&
+        (text[4] == ' ' || text[4] == '\0')) {
+        snprintf(out + used, size - used, " %s: \xC3\xA9%s", label, text + 1);
+        return;
+    }
+    snprintf(out + used, size - used, " %s: %s%s", label, first, text + skip);
+}
+
+/* Writes the effort of an entry after `out`: the estimate of the time,
+ * then who takes part, where and what it costs, each with its label. */
+static void describe_effort(const json_t *effort, char *out, size_t size)
+{
+    for (size_t i = 0; i < sizeof effort_parts / sizeof *effort_parts; i++) {
+        const char *part =
+            json_string_value(json_object_get(effort, effort_parts[i].field));
+        if (!part || !*part)
+            continue;
+        size_t used = strlen(out);
+        if (!strcmp(part, "Niet bekend."))
+            snprintf(out + used, size - used, " %s", effort_parts[i].unknown);
+        else if (!effort_parts[i].label)
+            snprintf(out + used, size - used, " %s", part);
+        else
+            append_labelled(out, size, effort_parts[i].label, part);
+    }
 }
 
 /* Describes the named entry, or the first card shown, with one field. */
@@ -408,17 +493,8 @@ static void describe_entry(eng_turn_t *t, const json_t *action)
     char text[ENG_TEXT_MAX] = "";
     const char *title = json_string_value(json_object_get(entry, "title"));
     if (!strcmp(field, "effort")) {
-        json_t *effort = json_object_get(entry, "effort");
-        const char *parts[] = {"basis", "people", "place", "money"};
         snprintf(text, sizeof text, "%s:", title);
-        for (size_t i = 0; i < 4; i++) {
-            const char *part =
-                json_string_value(json_object_get(effort, parts[i]));
-            if (part && *part) {
-                size_t used = strlen(text);
-                snprintf(text + used, sizeof text - used, " %s", part);
-            }
-        }
+        describe_effort(json_object_get(entry, "effort"), text, sizeof text);
     } else {
         const char *value = json_string_value(json_object_get(entry, field));
         snprintf(text, sizeof text, "%s: %s", title, value ? value : "");

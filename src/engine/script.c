@@ -59,8 +59,8 @@ static const char *const escalate_reasons[] = {"unsure", "visitor_request",
                                                "frustration", "out_of_scope",
                                                "tailored_advice"};
 
-static const char *const entry_fields[] = {"summary", "effort", "benefits",
-                                           "how_to_join", "guidance"};
+static const char *const entry_fields[] = {
+    "summary", "effort", "benefits", "how_to_join", "guidance", "body"};
 
 typedef struct {
     content_file_t *files;
@@ -170,6 +170,11 @@ static void load_policy(loader_t *ld, const content_file_t *file)
                                        "no_consent_node",
                                        "cancel_words",
                                        "route_first_intents",
+                                       "question_intents",
+                                       "entry_intents",
+                                       "reference_words",
+                                       "ordinal_words",
+                                       "out_of_scope_topics",
                                        "note",
                                        NULL};
     dlg_script_t *s = ld->script;
@@ -224,8 +229,10 @@ static void load_policy(loader_t *ld, const content_file_t *file)
                          "[\"subsidie\"]",
                          "tailored_advice_words must be an array of strings");
 
-    const char *lists[] = {"cancel_words", "route_first_intents"};
-    for (i = 0; i < 2; i++) {
+    const char *lists[] = {"cancel_words", "route_first_intents",
+                           "question_intents", "entry_intents",
+                           "reference_words"};
+    for (i = 0; i < sizeof lists / sizeof *lists; i++) {
         v = json_object_get(root, lists[i]);
         int ok = !v || json_is_array(v);
         json_array_foreach(v, index, word) if (!json_is_string(word)) ok = 0;
@@ -236,6 +243,36 @@ static void load_policy(loader_t *ld, const content_file_t *file)
                              "write an array of strings, e.g. [\"stop\"]",
                              "%s must be an array of strings", lists[i]);
     }
+
+    /* "ordinal_words": {"eerste": 1, ..., "laatste": -1}. */
+    v = json_object_get(root, "ordinal_words");
+    const char *key;
+    json_t *item;
+    int ordinals_ok = !v || json_is_object(v);
+    json_object_foreach(v, key, item) if (!json_is_integer(item) ||
+                                          json_integer_value(item) == 0)
+        ordinals_ok = 0;
+    if (!ordinals_ok)
+        content_error_at(ld->errs, file, "/ordinal_words",
+                         "write {\"eerste\": 1, \"laatste\": -1}",
+                         "ordinal_words must map words to positions (1 is the "
+                         "first card, -1 the last)");
+
+    /* "out_of_scope_topics": {"tax": ["btw", ...], ...}. */
+    v = json_object_get(root, "out_of_scope_topics");
+    int topics_ok = !v || json_is_object(v);
+    json_object_foreach(v, key, item)
+    {
+        if (!json_is_array(item) || !is_identifier(key))
+            topics_ok = 0;
+        json_array_foreach(item, index, word) if (!json_is_string(word))
+            topics_ok = 0;
+    }
+    if (!topics_ok)
+        content_error_at(ld->errs, file, "/out_of_scope_topics",
+                         "write {\"tax\": [\"btw\", \"belasting\"]}",
+                         "out_of_scope_topics must map topic names to arrays "
+                         "of words");
 
     const char *node_keys[] = {"start_node", "orientation_node", "unsure_node",
                                "callback_node", "no_consent_node"};
@@ -373,7 +410,7 @@ static void check_action(loader_t *ld, const content_file_t *file,
         const char *name;
         const char *keys[5];
     } actions[] = {
-        {"search_kb", {"do", "say", NULL}},
+        {"search_kb", {"do", "say", "order", NULL}},
         {"show_checklist", {"do", "say", NULL}},
         {"show_route", {"do", "say", NULL}},
         {"describe_entry", {"do", "field", "entry", NULL}},
@@ -424,14 +461,23 @@ static void check_action(loader_t *ld, const content_file_t *file,
                              "unknown escalation reason \"%s\"",
                              json_string_value(reason));
         }
+        json_t *order = json_object_get(action, "order");
+        if (json_is_string(order) &&
+            strcmp(json_string_value(order), "least_time") != 0) {
+            char ptr[320];
+            snprintf(ptr, sizeof ptr, "%s/order", pointer);
+            content_error_at(ld->errs, file, ptr,
+                             "use \"least_time\", or leave it out",
+                             "unknown order \"%s\"", json_string_value(order));
+        }
         json_t *field = json_object_get(action, "field");
         if (json_is_string(field) &&
             !IN_LIST(json_string_value(field), entry_fields)) {
             char ptr[320];
             snprintf(ptr, sizeof ptr, "%s/field", pointer);
             content_error_at(ld->errs, file, ptr,
-                             "use summary, effort, benefits, how_to_join or "
-                             "guidance",
+                             "use summary, effort, benefits, how_to_join, "
+                             "guidance or body",
                              "unknown entry field \"%s\"",
                              json_string_value(field));
         }
@@ -494,10 +540,15 @@ static void check_answers(loader_t *ld, const content_file_t *file,
 static void load_node(loader_t *ld, const content_file_t *file, size_t index,
                       const char *id, json_t *node)
 {
-    static const char *const keys[] = {
-        "say",   "quick_replies", "slot",       "capture", "actions",
-        "on",    "next",          "digression", "wait",    "note",
-        "retry", "answers",       "number_as",  NULL};
+    static const char *const keys[] = {"say",        "quick_replies",
+                                       "slot",       "capture",
+                                       "actions",    "on",
+                                       "next",       "digression",
+                                       "wait",       "note",
+                                       "retry",      "answers",
+                                       "number_as",  "hint",
+                                       "pick_entry", "resume",
+                                       NULL};
     char base[160];
     snprintf(base, sizeof base, "/nodes/%s", id);
     if (!is_identifier(id))
@@ -535,14 +586,21 @@ static void load_node(loader_t *ld, const content_file_t *file, size_t index,
                          "retry must be a non-empty string or array of "
                          "strings");
     }
+    if ((v = json_object_get(node, "hint")) && !is_prompt(v)) {
+        snprintf(ptr, sizeof ptr, "%s/hint", base);
+        content_error_at(ld->errs, file, ptr,
+                         "write a string or an array of variants",
+                         "hint must be a non-empty string or array of "
+                         "strings");
+    }
     if ((v = json_object_get(node, "quick_replies"))) {
         snprintf(ptr, sizeof ptr, "%s/quick_replies", base);
         check_quick_replies(ld, file, ptr, v);
     }
     if ((v = json_object_get(node, "answers")))
         check_answers(ld, file, base, v);
-    const char *strings[] = {"slot", "capture", "note"};
-    for (size_t i = 0; i < 3; i++)
+    const char *strings[] = {"slot", "capture", "note", "pick_entry"};
+    for (size_t i = 0; i < 4; i++)
         if ((v = json_object_get(node, strings[i])) && !json_is_string(v)) {
             snprintf(ptr, sizeof ptr, "%s/%s", base, strings[i]);
             content_error_at(ld->errs, file, ptr, "write a string",
@@ -555,8 +613,8 @@ static void load_node(loader_t *ld, const content_file_t *file, size_t index,
         content_error_at(ld->errs, file, ptr, "use \"name\" or \"contact\"",
                          "unknown capture \"%s\"", json_string_value(v));
     }
-    const char *bools[] = {"digression", "wait"};
-    for (size_t i = 0; i < 2; i++)
+    const char *bools[] = {"digression", "wait", "resume"};
+    for (size_t i = 0; i < 3; i++)
         if ((v = json_object_get(node, bools[i])) && !json_is_boolean(v)) {
             snprintf(ptr, sizeof ptr, "%s/%s", base, bools[i]);
             content_error_at(ld->errs, file, ptr, "write true or false",
@@ -837,9 +895,14 @@ static void check_condition_refs(loader_t *ld, const content_file_t *file,
         }
     v = json_object_get(when, "topic");
     if (json_is_string(v) &&
-        strcmp(json_string_value(v), "tailored_advice") != 0) {
+        strcmp(json_string_value(v), "tailored_advice") != 0 &&
+        !json_object_get(
+            json_object_get(ld->script->policy, "out_of_scope_topics"),
+            json_string_value(v))) {
         snprintf(ptr, sizeof ptr, "%s/topic", pointer);
-        content_error_at(ld->errs, file, ptr, "use \"tailored_advice\"",
+        content_error_at(ld->errs, file, ptr,
+                         "use \"tailored_advice\" or a name of the policy's "
+                         "out_of_scope_topics",
                          "unknown topic \"%s\"", json_string_value(v));
     }
 }

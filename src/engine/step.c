@@ -2,6 +2,7 @@
  * corrections, digressions, clarifying questions and node transitions.
  * Pure: everything it reads comes from the content, the state and the
  * event, and everything it produces goes into the output. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -270,8 +271,151 @@ static const char *pop_return(eng_turn_t *t)
     return kept;
 }
 
+/* The value of a slot, or NULL when it is missing or unknown. */
+static const char *slot_value_of(eng_turn_t *t, const char *slot)
+{
+    return json_string_value(json_object_get(
+        json_object_get(json_object_get(t->state, "slots"), slot), "value"));
+}
+
+/* Returns the length of `keyword` when the folded text holds it at the
+ * start of a word, followed by at most two more letters ("stages" holds
+ * "stage"), and 0 otherwise. */
+static size_t keyword_hit(const char *folded, const char *keyword)
+{
+    char want[256];
+    nlu_fold(keyword, strlen(keyword), want, sizeof want);
+    size_t n = strlen(want);
+    if (n == 0)
+        return 0;
+    for (const char *p = strstr(folded, want); p; p = strstr(p + 1, want)) {
+        if (p != folded && isalnum((unsigned char)p[-1]))
+            continue;
+        size_t extra = 0;
+        while (isalpha((unsigned char)p[n + extra]))
+            extra++;
+        if (extra <= 2)
+            return n;
+    }
+    return 0;
+}
+
+/* The entry of `type` whose keywords the folded text names most (by the
+ * length of the keywords found), or NULL. */
+static const char *entry_by_keywords(eng_turn_t *t, const char *type,
+                                     const char *folded)
+{
+    enum { MAX_ENTRIES = 64 };
+    const json_t *entries[MAX_ENTRIES];
+    size_t count = kb_list_type(t->content->kb, type, entries, MAX_ENTRIES);
+    const char *best = NULL;
+    size_t best_score = 0;
+    for (size_t i = 0; i < count; i++) {
+        size_t score = 0, j;
+        json_t *keyword;
+        json_array_foreach(json_object_get(entries[i], "keywords"), j, keyword)
+        {
+            score += keyword_hit(folded, or_empty(json_string_value(keyword)));
+        }
+        if (score > best_score) {
+            best_score = score;
+            best = json_string_value(json_object_get(entries[i], "id"));
+        }
+    }
+    return best;
+}
+
+/* Returns 1 when `entry` lists no levels, or one that covers the level
+ * slot, or when that slot has no value. */
+static int fits_level(eng_turn_t *t, const json_t *entry)
+{
+    const char *level = slot_value_of(t, "level");
+    const json_t *levels = json_object_get(entry, "levels");
+    if (!level || json_array_size(levels) == 0)
+        return 1;
+    size_t i;
+    json_t *item;
+    json_array_foreach(levels, i, item)
+    {
+        const char *value = or_empty(json_string_value(item));
+        if (!strcmp(value, level) ||
+            kb_facet_broader(t->content->kb, "level", value, level))
+            return 1;
+    }
+    return 0;
+}
+
+/* The first entry of `type` for the visitor's level that lists the entry
+ * `id` as related, or NULL. */
+static const char *entry_related_to(eng_turn_t *t, const char *type,
+                                    const char *id)
+{
+    enum { MAX_ENTRIES = 64 };
+    const json_t *entries[MAX_ENTRIES];
+    size_t count = kb_list_type(t->content->kb, type, entries, MAX_ENTRIES);
+    for (size_t i = 0; id && i < count; i++) {
+        size_t j;
+        json_t *related;
+        if (!fits_level(t, entries[i]))
+            continue;
+        json_array_foreach(json_object_get(entries[i], "related"), j, related)
+        {
+            if (!strcmp(or_empty(json_string_value(related)), id))
+                return json_string_value(json_object_get(entries[i], "id"));
+        }
+    }
+    return NULL;
+}
+
+/* Stores in the state's "entry" the kb entry of `type` ("practice") whose
+ * keywords the visitor's text names. When the text names none, it takes
+ * the first entry related to the initiative last discussed or to a card
+ * shown, in the order shown, and else the entry that fits the goal and
+ * level slots best. */
+static void pick_entry(eng_turn_t *t, const char *type)
+{
+    if (!t->content->kb || !type)
+        return;
+    const char *text = t->event->text ? t->event->text : "";
+    char folded[1024];
+    nlu_fold(text, strlen(text), folded, sizeof folded);
+    const char *id = entry_by_keywords(t, type, folded);
+    const char *last = eng_state_str(t->state, "entry");
+    const json_t *entry = last ? kb_entry(t->content->kb, last) : NULL;
+    if (!id && entry &&
+        !strcmp(or_empty(json_string_value(json_object_get(entry, "type"))),
+                "initiative"))
+        id = entry_related_to(t, type, last);
+    size_t i;
+    json_t *shown;
+    json_array_foreach(json_object_get(t->state, "shown"), i, shown)
+    {
+        if (!id)
+            id = entry_related_to(t, type, json_string_value(shown));
+    }
+    if (id) {
+        json_object_set_new(t->state, "entry", json_string(id));
+        return;
+    }
+    kb_filter_t filter = {.type = type,
+                          .goal = slot_value_of(t, "goal"),
+                          .level = slot_value_of(t, "level")};
+    kb_hit_t hit;
+    size_t count = 0;
+    if (kb_search(t->content->kb, "", &filter, &hit, 1, &count) != 0)
+        count = 0;
+    if (count == 0) {
+        filter.goal = filter.level = NULL;
+        if (kb_search(t->content->kb, "", &filter, &hit, 1, &count) != 0)
+            count = 0;
+    }
+    if (count > 0)
+        json_object_set_new(t->state, "entry", json_string(hit.id));
+}
+
 void eng_enter(eng_turn_t *t, const char *node_id)
 {
+    const char *resuming = NULL;
     while (node_id && t->steps++ < ENG_MAX_TRANSITIONS) {
         if (!strcmp(node_id, "return")) {
             t->resumed = 1;
@@ -280,6 +424,7 @@ void eng_enter(eng_turn_t *t, const char *node_id)
                 json_object_set_new(t->state, "node", json_null());
                 return;
             }
+            resuming = node_id;
             continue;
         }
         const json_t *node = node_get(t, node_id);
@@ -296,15 +441,23 @@ void eng_enter(eng_turn_t *t, const char *node_id)
         json_object_set_new(t->state, "node", json_string(node_id));
         json_object_del(t->state, "offered");
 
+        /* A node resumed after a digression only asks its question
+         * again: its actions (a search, a description) already ran. */
+        int resumed_here = resuming && !strcmp(resuming, node_id);
+        resuming = NULL;
         const char *jump = NULL;
         size_t i;
         json_t *action;
-        json_array_foreach(json_object_get(node, "actions"), i, action)
-        {
-            jump = eng_run_action(t, action);
-            if (jump)
-                break;
-        }
+        if (!resumed_here && json_object_get(node, "pick_entry"))
+            pick_entry(t,
+                       json_string_value(json_object_get(node, "pick_entry")));
+        if (!resumed_here)
+            json_array_foreach(json_object_get(node, "actions"), i, action)
+            {
+                jump = eng_run_action(t, action);
+                if (jump)
+                    break;
+            }
         if (jump) {
             node_id = jump;
             continue;
@@ -339,10 +492,18 @@ static void go_to(eng_turn_t *t, const char *target)
 {
     const json_t *node = node_get(t, target);
     const char *current = eng_state_str(t->state, "node");
+    const json_t *waiting = node_get(t, current);
     if (json_is_true(json_object_get(node, "digression")) && current &&
         strcmp(current, target) != 0 &&
-        !json_is_true(json_object_get(node_get(t, current), "digression"))) {
+        !json_is_true(json_object_get(waiting, "digression"))) {
         json_t *stack = json_object_get(t->state, "stack");
+        /* A node with "resume": false (an offer the visitor passed by) is
+         * left behind. */
+        if (json_is_false(json_object_get(waiting, "resume"))) {
+            json_array_clear(stack);
+            eng_enter(t, target);
+            return;
+        }
         /* One level is enough: a second digression replaces the first. */
         json_array_clear(stack);
         json_array_append_new(stack, json_string(current));
@@ -766,6 +927,13 @@ static int answer_node(eng_turn_t *t, const json_t *node)
         if (!strcmp(t->intent, "dont_know")) {
             json_object_set_new(json_object_get(t->state, "slots"), slot,
                                 json_pack("{s:b}", "unknown", 1));
+            /* A hint helps the visitor who does not know the answer. */
+            json_t *hint = json_object_get(node, "hint");
+            if (hint) {
+                char *text = eng_expand(t, eng_pick_variant(t, hint));
+                eng_say(t, "bot", text ? text : "", NULL, NULL);
+                free(text);
+            }
             say_acknowledgement(t, "slot_unknown");
             if (!after)
                 after = first_match(t, next);
@@ -829,6 +997,104 @@ static int is_route_first(eng_turn_t *t)
     return 0;
 }
 
+/* Returns 1 when `name` is in the policy's array `key`. */
+static int in_policy_list(eng_turn_t *t, const char *key, const char *name)
+{
+    size_t i;
+    json_t *item;
+    json_array_foreach(json_object_get(t->script->policy, key), i, item)
+    {
+        if (!strcmp(or_empty(json_string_value(item)), name))
+            return 1;
+    }
+    return 0;
+}
+
+/* Returns 1 when the folded text holds `phrase` (folded) as whole words. */
+static int has_words(const char *folded, const char *phrase)
+{
+    char want[256];
+    nlu_fold(phrase, strlen(phrase), want, sizeof want);
+    size_t n = strlen(want);
+    if (n == 0)
+        return 0;
+    for (const char *p = strstr(folded, want); p; p = strstr(p + 1, want)) {
+        int starts = p == folded || !isalnum((unsigned char)p[-1]);
+        int ends = !isalnum((unsigned char)p[n]);
+        if (starts && ends)
+            return 1;
+    }
+    return 0;
+}
+
+/* Names the topic of a sure out_of_scope turn from the policy's
+ * out_of_scope_topics ("btw" is about taxes), so that a route can point to
+ * the right place. */
+static void find_out_of_scope_topic(eng_turn_t *t, const char *text)
+{
+    if (strcmp(t->intent, "out_of_scope") != 0 ||
+        t->score < t->script->clarify_below)
+        return;
+    char folded[1024];
+    nlu_fold(text, strlen(text), folded, sizeof folded);
+    const char *topic;
+    json_t *words;
+    json_object_foreach(
+        json_object_get(t->script->policy, "out_of_scope_topics"), topic, words)
+    {
+        size_t i;
+        json_t *word;
+        json_array_foreach(words, i, word)
+        {
+            if (has_words(folded, or_empty(json_string_value(word)))) {
+                json_object_set_new(t->state, "_topic", json_string(topic));
+                return;
+            }
+        }
+    }
+}
+
+/* Resolves a reference to an initiative in a question about one: an
+ * ordinal ("de eerste", "de laatste") to the cards last shown, and a
+ * reference word ("da", "daar") to the initiative last discussed. Writes
+ * the id to t->named. */
+static void resolve_reference(eng_turn_t *t, const char *text)
+{
+    const json_t *policy = t->script->policy;
+    char folded[1024];
+    nlu_fold(text, strlen(text), folded, sizeof folded);
+    json_t *shown = json_object_get(t->state, "shown");
+    const char *word;
+    json_t *position;
+    json_object_foreach(json_object_get(policy, "ordinal_words"), word,
+                        position)
+    {
+        long long n = json_integer_value(position);
+        long long size = (long long)json_array_size(shown);
+        long long index = n > 0 ? n - 1 : size + n;
+        if (!has_words(folded, word) || index < 0 || index >= size)
+            continue;
+        snprintf(t->named, sizeof t->named, "%s",
+                 or_empty(json_string_value(json_array_get(shown, index))));
+        return;
+    }
+    const char *last = eng_state_str(t->state, "entry");
+    const json_t *entry =
+        last && t->content->kb ? kb_entry(t->content->kb, last) : NULL;
+    const char *type = json_string_value(json_object_get(entry, "type"));
+    if (!type || strcmp(type, "initiative") != 0)
+        return;
+    size_t i;
+    json_t *item;
+    json_array_foreach(json_object_get(policy, "reference_words"), i, item)
+    {
+        if (has_words(folded, or_empty(json_string_value(item)))) {
+            snprintf(t->named, sizeof t->named, "%s", last);
+            return;
+        }
+    }
+}
+
 static void visitor_text(eng_turn_t *t)
 {
     const char *text = t->event->text ? t->event->text : "";
@@ -868,18 +1134,29 @@ static void visitor_text(eng_turn_t *t)
          * brood" is no sector. */
         int off_topic = !strcmp(t->intent, "out_of_scope") &&
                         t->score >= t->script->clarify_below;
-        if (!consent_node && !off_topic) {
+        /* Nor does a question for information outside a slot question:
+         * "een checklist voor een bedrijfsbezoek" keeps the goal. */
+        int asks_info = t->score >= t->script->clarify_below &&
+                        !json_object_get(node, "slot") &&
+                        in_policy_list(t, "question_intents", t->intent);
+        if (!consent_node && !off_topic && !asks_info) {
             apply_entities(t, text);
             apply_number_as(t, node, text);
         }
         if (consent_node || !t->content->kb ||
             !kb_find_named(t->content->kb, text, t->named, sizeof t->named))
             t->named[0] = '\0';
+        if (!t->named[0] && !consent_node &&
+            t->score >= t->script->clarify_below &&
+            !json_object_get(node, "slot") &&
+            in_policy_list(t, "entry_intents", t->intent))
+            resolve_reference(t, text);
         if (t->named[0])
             json_object_set_new(t->state, "entry", json_string(t->named));
         if (is_tailored(t, text))
             json_object_set_new(t->state, "_topic",
                                 json_string("tailored_advice"));
+        find_out_of_scope_topic(t, text);
     }
     fill_debug(t);
 
@@ -918,6 +1195,12 @@ static void visitor_text(eng_turn_t *t)
     }
     if (corrected) {
         json_object_set_new(t->state, "unsure", json_integer(0));
+        /* A correction is no failed answer: the question is asked again
+         * as new, not counted towards leaving it open. */
+        if (json_object_get(node, "slot")) {
+            json_object_del(t->state, "retry");
+            t->retried = 1;
+        }
         if (node)
             reprompt(t);
         else

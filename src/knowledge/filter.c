@@ -112,10 +112,12 @@ unsigned kb_facet_fit(const kb_t *kb, const kb_item_t *item,
         double per_month = item->hours_per_year / 12.0;
         if (!item->hours_known)
             s -= 1.0; /* unknown time: kept, but ranked lower */
-        else if (per_month > q->max_hours_per_month)
+        else if (per_month > q->max_hours_per_month + KB_HOURS_SLACK)
             failed |= KB_FAILED_HOURS;
         else
-            s += 0.5 + 0.5 * (1.0 - per_month / q->max_hours_per_month);
+            s += 0.5 + 0.5 * (per_month < q->max_hours_per_month
+                                  ? 1.0 - per_month / q->max_hours_per_month
+                                  : 0);
     }
     *score = s;
     return failed;

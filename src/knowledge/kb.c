@@ -494,7 +494,21 @@ int kb_facet_broader(const kb_t *kb, const char *facet, const char *value,
         if (a < 0 || b < 0 || a == b)
             return 0;
         const kb_facet_t *f = &kb->facets.facets[kind];
-        return (f->values[a].also >> b & 1) && !(f->values[b].also >> a & 1);
+        int a_covers_b = f->values[a].also >> b & 1;
+        int b_covers_a = f->values[b].also >> a & 1;
+        if (a_covers_b != b_covers_a)
+            return a_covers_b;
+        if (!a_covers_b)
+            return 0;
+        /* Each matches the other ("bso" and "so3"): the value that fewer
+         * entries list is the broader one, so the value the entries are
+         * indexed by (the grade) is kept. */
+        size_t listed_a = 0, listed_b = 0;
+        for (size_t i = 0; i < kb->count; i++) {
+            listed_a += kb->items[i].sets[kind] >> a & 1;
+            listed_b += kb->items[i].sets[kind] >> b & 1;
+        }
+        return listed_a < listed_b;
     }
     return 0;
 }

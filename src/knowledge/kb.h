@@ -24,13 +24,16 @@ typedef struct kb kb_t;
  * Flanders (or Belgium) match every Flemish region, and entries for all
  * sectors match every sector. */
 typedef struct {
-    const char *type;   /* "initiative", "organisation", "practice", ... */
-    const char *level;  /* education level id from lang/facets.json */
-    const char *region; /* region id */
-    const char *sector; /* sector id */
-    const char *size;   /* size id */
-    const char *goal;   /* goal id */
+    const char *type; /* "initiative", "organisation", "practice", ... */
+    /* NOTE: one level only, so a visitor who names two groups ("3de graad
+     * en hogeschool") gets the first one of the message. */
+    const char *level;          /* education level id from lang/facets.json */
+    const char *region;         /* region id */
+    const char *sector;         /* sector id */
+    const char *size;           /* size id */
+    const char *goal;           /* goal id */
     double max_hours_per_month; /* <= 0: no limit */
+    int least_time;             /* kb_recommend: the least time first */
 } kb_filter_t;
 
 typedef struct {
@@ -42,7 +45,8 @@ typedef struct {
     char reasons[KB_MAX_REASONS]
                 [KB_REASON_MAX]; /* Dutch, most specific first */
     size_t reason_count;
-    double score; /* higher is better */
+    double score;    /* higher is better */
+    int other_level; /* kb_recommend: for another level than the filter's */
 } kb_hit_t;
 
 /* Loads every JSON file in kb/, validates it (missing fields, unknown facet
@@ -63,12 +67,17 @@ int kb_search(kb_t *kb, const char *text, const kb_filter_t *filter,
 /* Ranks initiatives for a recommendation: like kb_search with the type
  * "initiative" (filter->type is ignored), but when fewer than `max`
  * entries match every facet, the list is filled up with entries that match
- * most facets. Entries that match every facet rank first, then those that
- * fail one facet, and so on; a facet an entry fails gives no reason. The
- * region is never relaxed for an entry that lists regions: an entry for
- * West-Vlaanderen alone is never recommended to a company in Limburg. An
- * entry whose region is unknown (an empty "regions" list) may fill up.
- * Returns as kb_search. */
+ * most facets. An entry for another level than the filter's ranks below
+ * every entry for that level, and sets other_level and a first reason that
+ * names its own level; an entry for another goal ranks below every entry
+ * for the goal. Within those tiers, entries that match every facet rank
+ * first, then those that fail one facet, and so on; a facet an entry
+ * fails gives no reason. The region is never relaxed for an entry that
+ * lists regions: an entry for West-Vlaanderen alone is never recommended
+ * to a company in Limburg. An entry whose region is unknown (an empty
+ * "regions" list) may fill up. With filter->least_time the entries for
+ * the level are ordered by the time they need, least first, unknown time
+ * last. Returns as kb_search. */
 int kb_recommend(kb_t *kb, const char *text, const kb_filter_t *filter,
                  kb_hit_t *hits, size_t max, size_t *count);
 
@@ -114,7 +123,9 @@ const char *kb_facet_label(const kb_t *kb, const char *facet,
 /* Returns 1 when `value` is broader than `other` in a facet: a filter on
  * `value` also matches entries of `other` ("also_matches" in
  * lang/facets.json), but not the other way round ("so" is broader than
- * "so3"). Returns 0 otherwise, also for unknown names. */
+ * "so3"). When each matches the other ("bso" and "so3"), the value that
+ * fewer entries list is the broader one, so that the value the entries
+ * are indexed by wins. Returns 0 otherwise, also for unknown names. */
 int kb_facet_broader(const kb_t *kb, const char *facet, const char *value,
                      const char *other);
 

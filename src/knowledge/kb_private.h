@@ -284,6 +284,10 @@ typedef struct {
     double max_hours_per_month;            /* <= 0: no limit */
 } kb_query_filter_t;
 
+/* A time budget is known to a tenth of an hour a month ("een uurtje per
+ * kwartaal" is 0.3), so an entry may need this much more and still fit. */
+#define KB_HOURS_SLACK 0.05
+
 /* Bits of kb_candidate_t.failed beyond the facet kinds. */
 #define KB_FAILED_HOURS (1u << KB_FACET_COUNT)
 #define KB_FAILED_TYPE (1u << (KB_FACET_COUNT + 1))

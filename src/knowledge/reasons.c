@@ -9,16 +9,19 @@
 
 /* Templates of the reasons that do not come from a facet. */
 #define TEMPLATE_WORDS "u zocht op: %s"
-#define TEMPLATE_HOURS_FIT "vraagt %s, u hebt er %s"
+#define TEMPLATE_HOURS_FIT "vraagt %s; u hebt %s"
 #define TEMPLATE_HOURS_ABOUT "ongeveer %s uur per maand"
 #define TEMPLATE_HOURS_YEAR "ongeveer %s uur per jaar"
-#define TEMPLATE_BUDGET_YEAR "ongeveer %s per jaar"
+#define TEMPLATE_BUDGET "%s uur"
 #define TEMPLATE_MORE_TIME "vraagt meer tijd: %s"
+#define TEMPLATE_OTHER_LEVEL "andere doelgroep: %s"
 #define TEXT_HOURS_UNDER_ONE "minder dan een uur per maand"
 #define TEXT_HOURS_UNKNOWN "de benodigde tijd is niet bekend"
 
 /* Specificity of each kind of reason; reasons are listed most specific
- * first. That an entry needs more time than the budget comes before all. */
+ * first. That an entry is for another level comes before all, then that
+ * it needs more time than the budget. */
+#define RANK_OTHER_LEVEL 110
 #define RANK_MORE_TIME 100
 #define RANK_SECTOR 90
 #define RANK_REGION 85
@@ -106,25 +109,29 @@ static void add_hours(reasons_t *r, const kb_item_t *item, double max)
         add(r, RANK_HOURS_UNKNOWN, TEXT_HOURS_UNKNOWN);
         return;
     }
-    if (item->hours_per_year / 12.0 > max) {
+    if (item->hours_per_year / 12.0 > max + KB_HOURS_SLACK) {
         add_more_time(r, item->hours_per_year / 12.0);
         return;
     }
-    /* "vraagt ongeveer 2 uur per maand, u hebt er 4"; a budget under an
-     * hour a month is compared per year: "vraagt ongeveer 4 uur per jaar,
-     * u hebt er ongeveer 6 per jaar". */
+    /* "vraagt ongeveer 2 uur per maand; u hebt 4 uur"; a budget under an
+     * hour a month is compared per year: "vraagt ongeveer 4 uur per jaar;
+     * u hebt ongeveer 6 uur per jaar". */
     char limit[64], number[32], about[96], text[KB_REASON_MAX];
     double per_month = item->hours_per_year / 12.0;
     if (max < 1.0) {
-        format_number(max * 12.0, number, sizeof number);
-        snprintf(limit, sizeof limit, TEMPLATE_BUDGET_YEAR, number);
+        /* Whole hours a year, as the summary of the desk shows them. */
+        double per_year = floor(max * 12.0 + 0.5);
+        format_number(per_year < 1.0 ? 1.0 : per_year, number, sizeof number);
+        snprintf(limit, sizeof limit, TEMPLATE_HOURS_YEAR, number);
         format_number(item->hours_per_year, number, sizeof number);
         snprintf(about, sizeof about, TEMPLATE_HOURS_YEAR, number);
     } else if (per_month < 0.75) {
-        format_number(max, limit, sizeof limit);
+        format_number(max, number, sizeof number);
+        snprintf(limit, sizeof limit, TEMPLATE_BUDGET, number);
         snprintf(about, sizeof about, "%s", TEXT_HOURS_UNDER_ONE);
     } else {
-        format_number(max, limit, sizeof limit);
+        format_number(max, number, sizeof number);
+        snprintf(limit, sizeof limit, TEMPLATE_BUDGET, number);
         format_number(per_month, number, sizeof number);
         snprintf(about, sizeof about, TEMPLATE_HOURS_ABOUT, number);
     }
@@ -203,6 +210,17 @@ void kb_reasons_fill(const kb_t *kb, const kb_item_t *item,
         add(&r, RANK_LEVEL,
             reason_of(f, KB_FACET_LEVEL,
                       matched_value(f, KB_FACET_LEVEL, item, q->level)));
+    if (hit->other_level) {
+        /* "andere doelgroep: lager onderwijs" */
+        int first = first_of(item->sets[KB_FACET_LEVEL]);
+        const char *own =
+            first >= 0 ? f->facets[KB_FACET_LEVEL].values[first].label : NULL;
+        if (own) {
+            char text[KB_REASON_MAX];
+            snprintf(text, sizeof text, TEMPLATE_OTHER_LEVEL, own);
+            add(&r, RANK_OTHER_LEVEL, text);
+        }
+    }
     if (q->goal >= 0 && (declared & (1u << KB_FACET_GOAL)))
         add(&r, RANK_GOAL,
             reason_of(f, KB_FACET_GOAL,

@@ -246,10 +246,23 @@ static size_t collect(kb_t *kb, const query_t *q,
     return count;
 }
 
-/* Orders candidates: fewer failed facets first, then the higher score,
- * then the earlier entry. */
+/* The tier of a recommendation candidate: an entry for another target
+ * group than the visitor's ranks below every entry for it, and one for
+ * another goal below every entry for the goal. */
+static int tier(unsigned failed)
+{
+    if (failed & (1u << KB_FACET_LEVEL))
+        return 2;
+    return failed & (1u << KB_FACET_GOAL) ? 1 : 0;
+}
+
+/* Orders candidates: the lower tier first, then fewer failed facets, then
+ * the higher score, then the earlier entry. */
 static int better(const kb_candidate_t *a, const kb_candidate_t *b)
 {
+    int ta = tier(a->failed), tb = tier(b->failed);
+    if (ta != tb)
+        return ta < tb;
     int fa = __builtin_popcount(a->failed), fb = __builtin_popcount(b->failed);
     if (fa != fb)
         return fa < fb;
@@ -286,11 +299,26 @@ enum {
 static int by_time_group(const void *a, const void *b)
 {
     const kb_candidate_t *x = a, *y = b;
+    int tx = tier(x->failed), ty = tier(y->failed);
+    if (tx != ty)
+        return tx < ty ? -1 : 1;
     if (x->group != y->group)
         return x->group < y->group ? -1 : 1;
     if (x->group == GROUP_MORE_TIME && x->hours != y->hours)
         return x->hours < y->hours ? -1 : 1;
     return x->rank < y->rank ? -1 : x->rank > y->rank;
+}
+
+/* Sets each of the `top` candidates' rank to its place and its hours to
+ * the hours per month it needs, or -1 when that is unknown. */
+static void set_hours(const kb_t *kb, kb_candidate_t *c, size_t top)
+{
+    for (size_t i = 0; i < top; i++) {
+        const kb_item_t *item = &kb->items[c[i].item];
+        int known = item->has_effort && item->hours_known;
+        c[i].rank = i;
+        c[i].hours = known ? item->hours_per_year / 12.0 : -1;
+    }
 }
 
 /* Reorders the best candidates of a recommendation by the time budget:
@@ -302,12 +330,9 @@ static int by_time_group(const void *a, const void *b)
 static size_t order_by_time(const kb_t *kb, kb_candidate_t *c, size_t top,
                             size_t max)
 {
+    set_hours(kb, c, top);
     for (size_t i = 0; i < top; i++) {
-        const kb_item_t *item = &kb->items[c[i].item];
-        int known = item->has_effort && item->hours_known;
-        c[i].rank = i;
-        c[i].hours = known ? item->hours_per_year / 12.0 : -1;
-        if (!known)
+        if (c[i].hours < 0)
             c[i].group = GROUP_REST;
         else if (!(c[i].failed & KB_FAILED_HOURS))
             c[i].group = GROUP_WITHIN;
@@ -315,6 +340,39 @@ static size_t order_by_time(const kb_t *kb, kb_candidate_t *c, size_t top,
             c[i].group = i < max ? GROUP_MORE_TIME : GROUP_REST;
     }
     qsort(c, top, sizeof *c, by_time_group);
+    return top < max ? top : max;
+}
+
+static int by_least_time(const void *a, const void *b)
+{
+    const kb_candidate_t *x = a, *y = b;
+    int lx = tier(x->failed) == 2, ly = tier(y->failed) == 2;
+    if (lx != ly)
+        return lx < ly ? -1 : 1;
+    /* The goal and the time are what the visitor gives up for less time;
+     * a size or sector that does not fit still counts. */
+    unsigned given_up = (1u << KB_FACET_GOAL) | KB_FAILED_HOURS;
+    int fx = __builtin_popcount(x->failed & ~given_up),
+        fy = __builtin_popcount(y->failed & ~given_up);
+    if (fx != fy)
+        return fx < fy ? -1 : 1;
+    if ((x->hours < 0) != (y->hours < 0))
+        return x->hours < 0 ? 1 : -1;
+    if (x->hours != y->hours)
+        return x->hours < y->hours ? -1 : 1;
+    return x->rank < y->rank ? -1 : x->rank > y->rank;
+}
+
+/* Reorders every candidate by the time it needs, least first: the entries
+ * for another target group last, then those that fail more facets other
+ * than the goal and the time, and those whose time is unknown after the
+ * known ones; equal times keep the usual order. Returns the
+ * number to keep, at most `max`. */
+static size_t order_by_least_time(const kb_t *kb, kb_candidate_t *c, size_t top,
+                                  size_t max)
+{
+    set_hours(kb, c, top);
+    qsort(c, top, sizeof *c, by_least_time);
     return top < max ? top : max;
 }
 
@@ -359,14 +417,17 @@ static void fill_hit(const kb_t *kb, const kb_candidate_t *c,
     kb_copy_utf8(hit->summary, sizeof hit->summary, item->summary);
     kb_copy_utf8(hit->url, sizeof hit->url, item->url);
     hit->score = c->score;
+    hit->other_level = (c->failed & (1u << KB_FACET_LEVEL)) != 0;
     kb_reasons_fill(kb, item, &passed, words, hit);
 }
 
 /* Runs a search; `relaxed` keeps entries that fail facets other than the
  * type and the region, ranked after those that pass every facet, and
- * orders them by the time budget when the filter sets one. */
+ * orders them by the time budget when the filter sets one, or by the time
+ * they need with `least_time`. */
 static int run(kb_t *kb, const char *text, const kb_query_filter_t *filter,
-               int relaxed, kb_hit_t *hits, size_t max, size_t *count)
+               int relaxed, int least_time, kb_hit_t *hits, size_t max,
+               size_t *count)
 {
     query_t q = {.word_count = 0};
     q.kb = kb;
@@ -388,10 +449,14 @@ static int run(kb_t *kb, const char *text, const kb_query_filter_t *filter,
 
     int by_time = relaxed && filter->max_hours_per_month > 0;
     size_t window = max;
-    if (by_time)
+    if (relaxed && least_time)
+        window = found;
+    else if (by_time)
         window = max <= found / 2 ? 2 * max : found;
     size_t top = select_top(c, found, window);
-    if (by_time)
+    if (relaxed && least_time)
+        top = order_by_least_time(kb, c, top, max);
+    else if (by_time)
         top = order_by_time(kb, c, top, max);
     for (size_t i = 0; i < top; i++) {
         char words[KB_REASON_MAX];
@@ -410,7 +475,7 @@ int kb_search(kb_t *kb, const char *text, const kb_filter_t *filter,
     kb_query_filter_t resolved;
     if (!kb || resolve_filter(kb, filter, &resolved) != 0)
         return -1;
-    return run(kb, text, &resolved, 0, hits, max, count);
+    return run(kb, text, &resolved, 0, 0, hits, max, count);
 }
 
 int kb_recommend(kb_t *kb, const char *text, const kb_filter_t *filter,
@@ -421,7 +486,8 @@ int kb_recommend(kb_t *kb, const char *text, const kb_filter_t *filter,
     if (!kb || resolve_filter(kb, filter, &resolved) != 0)
         return -1;
     resolved.type = kb_type_find("initiative");
-    return run(kb, text, &resolved, 1, hits, max, count);
+    return run(kb, text, &resolved, 1, filter && filter->least_time, hits, max,
+               count);
 }
 
 int kb_find_partners(kb_t *kb, const char *sector, const char *region,

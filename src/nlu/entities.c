@@ -88,6 +88,7 @@ typedef struct {
     const char *value; /* owned by the language data, "" when none */
     double number;
     int priority;
+    int vague; /* a time budget without a number: "weinig tijd" */
 } cand_t;
 
 typedef struct {
@@ -570,12 +571,13 @@ static int token_is_role(const ext_t *x, size_t i, ent_role_t role)
     return find(x, i, role, &m) && m.len == 1;
 }
 
-static void add_cand(ext_t *x, size_t first, size_t last,
-                     nlu_entity_kind_t kind, const char *value, double number,
-                     int priority)
+/* Adds a candidate; returns it, or NULL when there is no room. */
+static cand_t *add_cand(ext_t *x, size_t first, size_t last,
+                        nlu_entity_kind_t kind, const char *value,
+                        double number, int priority)
 {
     if (x->cand_count == x->cand_cap || last <= first)
-        return;
+        return NULL;
     cand_t *c = &x->cands[x->cand_count++];
     c->first = first;
     c->last = last;
@@ -583,6 +585,8 @@ static void add_cand(ext_t *x, size_t first, size_t last,
     c->value = value ? value : "";
     c->number = number;
     c->priority = priority;
+    c->vague = 0;
+    return c;
 }
 
 /* ---- amounts ------------------------------------------------------------- */
@@ -705,7 +709,10 @@ static void try_time(ext_t *x, size_t i)
 {
     match_t m;
     if (find(x, i, ENT_ROLE_VAGUE_TIME, &m)) {
-        add_cand(x, i, i + m.len, NLU_ENT_TIME, "", m.entry->number, 3);
+        cand_t *c =
+            add_cand(x, i, i + m.len, NLU_ENT_TIME, "", m.entry->number, 3);
+        if (c)
+            c->vague = 1;
         return;
     }
     double times = 1, per_month = 1, hours = 0;
@@ -1004,6 +1011,19 @@ static size_t resolve(ext_t *x, nlu_entity_t *out, size_t max)
             used[t] = 1;
         if (cand->kind != NLU_ENT_KIND_COUNT && kept_count < MAX_TOKENS)
             kept[kept_count++] = *cand;
+    }
+    /* A number beats a vague phrase: "amper tijd, een uurtje per kwartaal"
+     * is a third of an hour a month. */
+    int precise_time = 0;
+    for (size_t k = 0; k < kept_count; k++)
+        if (kept[k].kind == NLU_ENT_TIME && !kept[k].vague)
+            precise_time = 1;
+    if (precise_time) {
+        size_t w = 0;
+        for (size_t k = 0; k < kept_count; k++)
+            if (!(kept[k].kind == NLU_ENT_TIME && kept[k].vague))
+                kept[w++] = kept[k];
+        kept_count = w;
     }
     for (size_t t = 0; t < x->count && kept_count < MAX_TOKENS; t++) {
         if (used[t] || !x->toks[t].is_num ||

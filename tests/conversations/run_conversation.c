@@ -184,9 +184,17 @@ static void check_turn(run_t *run, const json_t *expect,
         if (count_cards(messages, title) == 0)
             fail(run, "no card titled \"%s\"%s", title, "");
     });
+    EACH_STRING(json_object_get(expect, "no_card"), title, {
+        if (count_cards(messages, title) > 0)
+            fail(run, "a card is titled \"%s\"%s", title, "");
+    });
     EACH_STRING(json_object_get(expect, "why_contains"), part, {
         if (!any_card_reason(messages, part))
             fail(run, "no card reason contains \"%s\"%s", part, "");
+    });
+    EACH_STRING(json_object_get(expect, "why_not_contains"), part, {
+        if (any_card_reason(messages, part))
+            fail(run, "a card reason contains \"%s\"%s", part, "");
     });
     const char *first = first_card_title(messages);
     EACH_STRING(json_object_get(expect, "first_card"), title, {

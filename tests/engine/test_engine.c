@@ -589,6 +589,11 @@ static void load_reports_every_error(void **ctx)
     assert_true(has_error(&errs, "the text lacks the placeholder {open}"));
     assert_true(has_error(&errs, "office_weekdays must list the 7 days"));
     assert_true(has_error(&errs, "below 5 is not greater than 10"));
+    assert_true(has_error(&errs, "ordinal_words must map words"));
+    assert_true(has_error(&errs, "out_of_scope_topics must map topic"));
+    assert_true(has_error(&errs, "unknown topic \"weather\""));
+    assert_true(has_error(&errs, "hint must be"));
+    assert_true(has_error(&errs, "resume must be true or false"));
     assert_true(has_error(&errs, "unknown node \"escalate_route\"") ||
                 has_error(&errs, "has no way out"));
     int missing_text = 0;

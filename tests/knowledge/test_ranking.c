@@ -40,14 +40,17 @@ static int run_case(kb_t *kb, const json_t *c, size_t index)
 {
     const char *name = member(c, "name");
     const json_t *f = json_object_get(c, "filter");
-    kb_filter_t filter = {.type = member(f, "type"),
-                          .level = member(f, "level"),
-                          .region = member(f, "region"),
-                          .sector = member(f, "sector"),
-                          .size = member(f, "size"),
-                          .goal = member(f, "goal"),
-                          .max_hours_per_month = json_number_value(
-                              json_object_get(f, "max_hours_per_month"))};
+    kb_filter_t filter = {
+        .type = member(f, "type"),
+        .level = member(f, "level"),
+        .region = member(f, "region"),
+        .sector = member(f, "sector"),
+        .size = member(f, "size"),
+        .goal = member(f, "goal"),
+        .max_hours_per_month =
+            json_number_value(json_object_get(f, "max_hours_per_month")),
+        .least_time = json_is_true(json_object_get(f, "least_time"))};
+    int recommend = json_is_true(json_object_get(c, "recommend"));
     size_t top = (size_t)json_integer_value(json_object_get(c, "top"));
     if (top == 0 || top > 32)
         top = 5;
@@ -55,7 +58,11 @@ static int run_case(kb_t *kb, const json_t *c, size_t index)
     kb_hit_t hits[32];
     size_t count = 0;
     int failed = 0;
-    if (kb_search(kb, member(c, "text"), &filter, hits, top, &count) != 0) {
+    int rc =
+        recommend
+            ? kb_recommend(kb, member(c, "text"), &filter, hits, top, &count)
+            : kb_search(kb, member(c, "text"), &filter, hits, top, &count);
+    if (rc != 0) {
         fprintf(stderr, "case %zu \"%s\": search failed\n", index, name);
         return 1;
     }
@@ -97,6 +104,19 @@ static int run_case(kb_t *kb, const json_t *c, size_t index)
             fprintf(stderr, "case %zu \"%s\": %s lacks reason \"%s\"\n", index,
                     name, key, json_string_value(text));
             failed++;
+        }
+    }
+    /* "no_reason": texts that no reason of any hit may contain. */
+    json_array_foreach(json_object_get(c, "no_reason"), i, id)
+    {
+        for (size_t h = 0; h < count; h++) {
+            for (size_t r = 0; r < hits[h].reason_count; r++) {
+                if (!strstr(hits[h].reasons[r], json_string_value(id)))
+                    continue;
+                fprintf(stderr, "case %zu \"%s\": %s has reason \"%s\"\n",
+                        index, name, hits[h].id, hits[h].reasons[r]);
+                failed++;
+            }
         }
     }
     if (failed)

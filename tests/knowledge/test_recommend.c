@@ -134,12 +134,14 @@ static void test_recommend_relaxes_hours(void **state)
     assert_true(dual > rank_of(hits, n, "kleuterproject"));
     assert_string_equal(hits[dual].reasons[0],
                         "vraagt meer tijd: ongeveer 3,5 uur per maand");
-    assert_false(has_reason(&hits[dual], "u hebt er"));
+    assert_false(has_reason(&hits[dual], "u hebt"));
 }
 
-/* With a time budget, entries within it come first even when they fail
- * more facets, then those that need more time, least time first, each
- * saying so in its first reason, then those whose time is unknown. */
+/* With a time budget, entries within it come first, then those that
+ * need more time, least time first, each saying so in its first reason,
+ * then those whose time is unknown; all of that within the tiers: an
+ * entry for another level ranks below every entry for the level, even
+ * when it fits the budget, and says so first. */
 static void test_recommend_orders_by_time(void **state)
 {
     kb_hit_t hits[16];
@@ -148,31 +150,36 @@ static void test_recommend_orders_by_time(void **state)
     size_t n = recommend(*state, "", &filter, hits, 16);
     assert_int_equal(n, 5);
     assert_string_equal(hits[0].id, "robotica-limburg");
-    assert_string_equal(hits[1].id, "kleuterproject");
-    assert_string_equal(hits[2].id, "stage-vlaanderen");
+    assert_string_equal(hits[1].id, "stage-vlaanderen");
+    assert_string_equal(hits[2].id, "kleuterproject");
     assert_string_equal(hits[3].id, "duaal-traject");
     assert_string_equal(hits[4].id, "onbekend-initiatief");
     assert_true(has_reason(&hits[0], "vraagt ongeveer 1 uur per maand"));
-    assert_false(has_reason(&hits[1], "meer tijd"));
-    assert_string_equal(hits[2].reasons[0],
+    assert_false(hits[0].other_level || hits[1].other_level);
+    assert_string_equal(hits[1].reasons[0],
                         "vraagt meer tijd: ongeveer 2 uur per maand");
-    assert_string_equal(hits[3].reasons[0],
+    assert_true(hits[2].other_level);
+    assert_string_equal(hits[2].reasons[0],
+                        "andere doelgroep: kleuteronderwijs");
+    assert_false(has_reason(&hits[2], "meer tijd"));
+    assert_string_equal(hits[3].reasons[0], "andere doelgroep: duaal leren");
+    assert_string_equal(hits[3].reasons[1],
                         "vraagt meer tijd: ongeveer 3,5 uur per maand");
     assert_true(has_reason(&hits[4], "de benodigde tijd is niet bekend"));
 
-    /* Two cards: the entry within the budget that fails three facets
-     * passes both that need more time. */
+    /* Two cards: the entry for the kleuter level does not pass the one
+     * for the level that needs more time. */
     n = recommend(*state, "", &filter, hits, 2);
     assert_int_equal(n, 2);
     assert_string_equal(hits[0].id, "robotica-limburg");
-    assert_string_equal(hits[1].id, "kleuterproject");
+    assert_string_equal(hits[1].id, "stage-vlaanderen");
 
     /* Under an hour a month the time asked is given per year. */
     filter.max_hours_per_month = 0.25;
     n = recommend(*state, "", &filter, hits, 16);
     int kleuter = rank_of(hits, n, "kleuterproject");
     assert_true(kleuter >= 0);
-    assert_string_equal(hits[kleuter].reasons[0],
+    assert_string_equal(hits[kleuter].reasons[1],
                         "vraagt meer tijd: ongeveer 6 uur per jaar");
 }
 
@@ -243,6 +250,17 @@ static void test_grade_matches_level(void **state)
     assert_true(rank_of(hits, n, "stage-vlaanderen") > 0);
     assert_true(rank_of(hits, n, "robotica-limburg") >= 0);
     assert_int_equal(rank_of(hits, n, "duaal-traject"), -1);
+}
+
+/* "tso" and "so2" match each other; the grade, which more entries list,
+ * is the more precise value, so a message naming both keeps the grade. */
+static void test_broader_prefers_the_indexed_value(void **state)
+{
+    assert_true(kb_facet_broader(*state, "level", "tso", "so2"));
+    assert_false(kb_facet_broader(*state, "level", "so2", "tso"));
+    assert_true(kb_facet_broader(*state, "level", "so", "so2"));
+    assert_false(kb_facet_broader(*state, "level", "so2", "so"));
+    assert_false(kb_facet_broader(*state, "level", "so2", "kleuter"));
 }
 
 static void test_dual_matches_bso_not_aso(void **state)
@@ -379,6 +397,7 @@ int main(void)
         cmocka_unit_test(test_unknown_facet_matches_no_filter),
         cmocka_unit_test(test_level_matches_grade),
         cmocka_unit_test(test_grade_matches_level),
+        cmocka_unit_test(test_broader_prefers_the_indexed_value),
         cmocka_unit_test(test_dual_matches_bso_not_aso),
         cmocka_unit_test(test_also_matches_is_checked),
         cmocka_unit_test(test_also_matches_on_goal),

@@ -198,10 +198,10 @@ static void test_max_hours(void **state)
     assert_true(has_reason(&hits[unknown], "de benodigde tijd is niet bekend"));
     int lab = rank_of(hits, n, "brusselse-technieklab");
     assert_true(has_reason(
-        &hits[lab], "vraagt minder dan een uur per maand, u hebt er 1,5"));
+        &hits[lab], "vraagt minder dan een uur per maand; u hebt 1,5 uur"));
     int ambassadors = rank_of(hits, n, "stem-ambassadeurs");
     assert_true(has_reason(&hits[ambassadors],
-                           "vraagt ongeveer 1 uur per maand, u hebt er 1,5"));
+                           "vraagt ongeveer 1 uur per maand; u hebt 1,5 uur"));
 }
 
 static void test_reasons_most_specific_first(void **state)
@@ -226,7 +226,7 @@ static void test_reasons_most_specific_first(void **state)
     assert_string_equal(hit->reasons[5],
                         "haalbaar voor een kleine onderneming");
     assert_string_equal(hit->reasons[6],
-                        "vraagt ongeveer 2 uur per maand, u hebt er 4");
+                        "vraagt ongeveer 2 uur per maand; u hebt 4 uur");
 }
 
 static void test_every_hit_has_a_reason(void **state)
