@@ -19,7 +19,7 @@ static const char *const required_texts[] = {
     "slot_skipped",      "slots_noted",       "time_value_about",
     "time_value_year",   "office_weekdays",   "office_days_every",
     "office_days_range", "office_days_list",  "office_hours_span",
-    "office_and",        "office_hours_none",
+    "office_and",        "office_hours_none", "contact_added",
 };
 
 /* Placeholders that the engine fills in node prompts and in every text

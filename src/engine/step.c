@@ -866,6 +866,44 @@ static void set_phone_beside_email(json_t *contact, const char *text,
                         json_stringn(first, (size_t)(last - first + 1)));
 }
 
+/* Reads an e-mail address or a phone number from `text` into `contact`.
+ * An e-mail address has an @ and a dot after it; a phone number has at
+ * least 9 digits. Returns 0 when the text has neither. */
+static int read_contact(json_t *contact, const char *text)
+{
+    const char *at = strchr(text, '@');
+    size_t digits = 0;
+    for (const char *p = text; *p; p++)
+        digits += (*p >= '0' && *p <= '9');
+    char word[160] = "";
+    if (at && strchr(at, '.')) {
+        const char *start = at;
+        while (start > text && start[-1] != ' ' && start[-1] != ',')
+            start--;
+        size_t n = strcspn(start, " ,;");
+        if (n >= sizeof word)
+            n = sizeof word - 1;
+        memcpy(word, start, n);
+        word[n] = '\0';
+        json_object_set_new(contact, "email", json_string(word));
+        set_phone_beside_email(contact, text, start, n);
+        return 1;
+    }
+    if (digits >= 9) {
+        /* The number itself, from its first digit or "+" to its last
+         * digit: "mijn gsm: 0477 12 34 56" gives "0477 12 34 56". */
+        const char *first = text + strcspn(text, "+0123456789");
+        const char *last = first;
+        for (const char *p = first; *p; p++)
+            if (*p >= '0' && *p <= '9')
+                last = p;
+        json_object_set_new(contact, "phone",
+                            json_stringn(first, (size_t)(last - first + 1)));
+        return 1;
+    }
+    return 0;
+}
+
 /* Handles the visitor's answer to a capture node (name or contact). */
 static void answer_capture(eng_turn_t *t, const json_t *node, const char *text)
 {
@@ -877,32 +915,10 @@ static void answer_capture(eng_turn_t *t, const json_t *node, const char *text)
     }
     if (!strcmp(capture, "name")) {
         json_object_set_new(contact, "name", json_string(text));
-    } else {
-        /* An e-mail address has an @ and a dot after it; a phone number
-         * has at least 9 digits. */
-        const char *at = strchr(text, '@');
-        size_t digits = 0;
-        for (const char *p = text; *p; p++)
-            digits += (*p >= '0' && *p <= '9');
-        char word[160] = "";
-        if (at && strchr(at, '.')) {
-            const char *start = at;
-            while (start > text && start[-1] != ' ' && start[-1] != ',')
-                start--;
-            size_t n = strcspn(start, " ,;");
-            if (n >= sizeof word)
-                n = sizeof word - 1;
-            memcpy(word, start, n);
-            word[n] = '\0';
-            json_object_set_new(contact, "email", json_string(word));
-            set_phone_beside_email(contact, text, start, n);
-        } else if (digits >= 9) {
-            json_object_set_new(contact, "phone", json_string(text));
-        } else {
-            eng_say_key(t, "contact_invalid");
-            reprompt(t);
-            return;
-        }
+    } else if (!read_contact(contact, text)) {
+        eng_say_key(t, "contact_invalid");
+        reprompt(t);
+        return;
     }
     json_t *next = json_object_get(node, "next");
     go_to(t, json_is_string(next) ? json_string_value(next)
@@ -1095,6 +1111,50 @@ static void resolve_reference(eng_turn_t *t, const char *text)
     }
 }
 
+/* Returns 1 when a text is a contact detail for the callback request
+ * stored earlier in the conversation, after adding it as a callback effect
+ * (the caller merges it into the open request) and thanking the visitor.
+ * Only a text of contact details counts: at most CONTACT_WORDS_MAX words
+ * without a digit or an @, as in "mijn gsm: 0477 12 34 56". */
+static int added_contact(eng_turn_t *t, const char *text)
+{
+    enum { CONTACT_WORDS_MAX = 3 };
+    if (!json_is_true(json_object_get(t->state, "callback")) ||
+        !json_is_true(json_object_get(t->state, "consent")))
+        return 0;
+    size_t words = 0;
+    for (const char *p = text; *p;) {
+        size_t n = strcspn(p, " \t\n,;:");
+        size_t plain = 1;
+        for (size_t i = 0; i < n; i++)
+            if ((p[i] >= '0' && p[i] <= '9') || p[i] == '@' || p[i] == '+')
+                plain = 0;
+        words += n && plain;
+        p += n;
+        p += strspn(p, " \t\n,;:");
+    }
+    json_t *contact = json_object();
+    if (words > CONTACT_WORDS_MAX || !read_contact(contact, text)) {
+        json_decref(contact);
+        return 0;
+    }
+    t->intent = "answer_slot";
+    t->score = 1.0;
+    const char *keys[] = {"email", "phone"};
+    json_t *effect =
+        json_pack("{s:s, s:n, s:b, s:o}", "type", "callback", "name", "consent",
+                  1, "slots", eng_slots_summary(t->state));
+    for (size_t i = 0; i < 2; i++) {
+        json_t *value = json_object_get(contact, keys[i]);
+        json_object_set(effect, keys[i], value ? value : json_null());
+    }
+    json_array_append_new(t->effects, effect);
+    json_decref(contact);
+    eng_say_key(t, "contact_added");
+    fill_debug(t);
+    return 1;
+}
+
 static void visitor_text(eng_turn_t *t)
 {
     const char *text = t->event->text ? t->event->text : "";
@@ -1117,6 +1177,11 @@ static void visitor_text(eng_turn_t *t)
         answer_capture(t, node, text);
         return;
     }
+
+    /* An e-mail address or phone number sent after a callback request was
+     * stored belongs to that request: the caller adds it there. */
+    if (added_contact(t, text))
+        return;
 
     /* The consent question takes yes or no: a name typed there fills no
      * slot. */

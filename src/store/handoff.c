@@ -396,7 +396,6 @@ long long store_callback_add(store_t *store, const char *conversation,
     const json_t *slots = json_object_get(effect, "slots");
     char *slots_text;
     sqlite3_stmt *stmt;
-    int changed;
 
     if (!json_is_true(json_object_get(effect, "consent"))) {
         LOG_WARN("store",
@@ -406,27 +405,52 @@ long long store_callback_add(store_t *store, const char *conversation,
     }
     slots_text =
         json_is_object(slots) ? json_dumps(slots, JSON_COMPACT) : strdup("{}");
-    stmt = prepare(db, "INSERT INTO callbacks (conversation_id, name, email,"
-                       " phone, slots, created_at)"
-                       " SELECT id, ?2, ?3, ?4, ?5, ?6 FROM conversations"
-                       " WHERE public_id = ?1");
-    if (!stmt || !slots_text) {
-        sqlite3_finalize(stmt);
-        free(slots_text);
+    if (!slots_text)
         return -1;
+    /* A conversation has one open request: a detail sent later (a phone
+     * number after the e-mail address) completes it. */
+    long long id = -1;
+    stmt = prepare(db, "UPDATE callbacks SET name = COALESCE(?2, name),"
+                       " email = COALESCE(?3, email),"
+                       " phone = COALESCE(?4, phone), slots = ?5"
+                       " WHERE state = 'open' AND conversation_id ="
+                       " (SELECT id FROM conversations WHERE public_id = ?1)"
+                       " RETURNING id");
+    for (int insert = 0; insert < 2 && id < 0; insert++) {
+        if (insert)
+            stmt = prepare(db, "INSERT INTO callbacks (conversation_id, name,"
+                               " email, phone, slots, created_at)"
+                               " SELECT id, ?2, ?3, ?4, ?5, ?6 FROM"
+                               " conversations WHERE public_id = ?1"
+                               " RETURNING id");
+        if (!stmt)
+            break;
+        sqlite3_bind_text(stmt, 1, conversation, -1, SQLITE_STATIC);
+        bind_text_or_null(stmt, 2,
+                          json_string_value(json_object_get(effect, "name")));
+        bind_text_or_null(stmt, 3,
+                          json_string_value(json_object_get(effect, "email")));
+        bind_text_or_null(stmt, 4,
+                          json_string_value(json_object_get(effect, "phone")));
+        sqlite3_bind_text(stmt, 5, slots_text, -1, SQLITE_STATIC);
+        if (insert)
+            sqlite3_bind_int64(stmt, 6, now);
+        int rc = sqlite3_step(stmt);
+        if (rc == SQLITE_ROW) {
+            id = sqlite3_column_int64(stmt, 0);
+            rc = sqlite3_step(stmt);
+        }
+        if (rc != SQLITE_DONE) {
+            LOG_ERROR("store", "conversation %s: storing a callback failed: %s",
+                      conversation, sqlite3_errmsg(db));
+            id = -1;
+            insert = 2;
+        }
+        sqlite3_finalize(stmt);
+        stmt = NULL;
     }
-    sqlite3_bind_text(stmt, 1, conversation, -1, SQLITE_STATIC);
-    bind_text_or_null(stmt, 2,
-                      json_string_value(json_object_get(effect, "name")));
-    bind_text_or_null(stmt, 3,
-                      json_string_value(json_object_get(effect, "email")));
-    bind_text_or_null(stmt, 4,
-                      json_string_value(json_object_get(effect, "phone")));
-    sqlite3_bind_text(stmt, 5, slots_text, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(stmt, 6, now);
-    changed = run(db, stmt);
     free(slots_text);
-    return changed == 1 ? sqlite3_last_insert_rowid(db) : -1;
+    return id;
 }
 
 int store_callback_list(store_t *store, json_t **out)

@@ -77,8 +77,9 @@ int store_note_add(store_t *store, const char *conversation,
 int store_note_list(store_t *store, const char *conversation, json_t **out);
 
 /* Stores a callback request from an engine effect {name, email, phone,
- * consent, slots}. Rejects one without consent:true. Returns the new id or
- * -1. */
+ * consent, slots}. Rejects one without consent:true. When the conversation
+ * has an open request, the fields given (not null) replace its own there.
+ * Returns the id of the request, or -1. */
 long long store_callback_add(store_t *store, const char *conversation,
                              const json_t *effect, long long now);
 

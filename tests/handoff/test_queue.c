@@ -270,6 +270,38 @@ static void callback_needs_consent(void **state)
     json_decref(list);
 }
 
+static void callback_detail_completes_open_request(void **state)
+{
+    fixture_t *f = *state;
+    json_t *first = json_pack("{s:s,s:s,s:s,s:b}", "type", "callback", "name",
+                              "Jan", "email", "jan@example.be", "consent", 1);
+    json_t *later = json_pack("{s:s,s:n,s:s,s:b}", "type", "callback", "name",
+                              "phone", "0477 12 34 56", "consent", 1);
+    json_t *list = NULL;
+
+    long long id = store_callback_add(f->store, f->conversation, first, 1000);
+    assert_true(id > 0);
+    assert_int_equal(store_callback_add(f->store, f->conversation, later, 1010),
+                     id);
+    assert_int_equal(store_callback_list(f->store, &list), 0);
+    assert_int_equal(json_array_size(list), 1);
+    json_t *row = json_array_get(list, 0);
+    assert_string_equal(json_string_value(json_object_get(row, "name")), "Jan");
+    assert_string_equal(json_string_value(json_object_get(row, "email")),
+                        "jan@example.be");
+    assert_string_equal(json_string_value(json_object_get(row, "phone")),
+                        "0477 12 34 56");
+    json_decref(list);
+
+    /* A request after the first was handled is a new one. */
+    assert_int_equal(store_callback_done(f->store, id, f->an, 1100), 0);
+    long long again =
+        store_callback_add(f->store, f->conversation, later, 1200);
+    assert_true(again > id);
+    json_decref(first);
+    json_decref(later);
+}
+
 static void erase_removes_contact_and_notes(void **state)
 {
     fixture_t *f = *state;
@@ -318,6 +350,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(callback_needs_consent, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(callback_detail_completes_open_request,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(erase_removes_contact_and_notes, setup,
                                         teardown),
     };
