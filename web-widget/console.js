@@ -308,7 +308,7 @@
     }
 
     const RESULT_OK = {
-        take: 'U heeft het gesprek overgenomen.',
+        take: 'U hebt het gesprek overgenomen.',
         release: 'Het gesprek is teruggegeven aan de bot.',
         close: 'Het gesprek is afgesloten.',
         note: 'De notitie is bewaard.',
@@ -411,7 +411,7 @@
                 if (res && res.ok) {
                     const me = await res.json().catch(() => ({}));
                     if (me.role === 'editor') {
-                        $('connection').textContent = 'U heeft geen ' +
+                        $('connection').textContent = 'U hebt geen ' +
                             'toegang tot de wachtrij.';
                         return;
                     }

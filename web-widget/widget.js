@@ -691,13 +691,20 @@
         if (state.status === 'closed')
             return;
         var clientId = newClientId();
-        var entry = {seq: 0, from: 'visitor', text: label, clientId: clientId};
+        var text = clip(value);
+        var cut = text !== value;
+        /* The bubble shows what is sent: a typed line cut to MAX_TEXT. */
+        var entry = {seq: 0, from: 'visitor', text: cut ? text : label,
+                     clientId: clientId};
         state.transcript.push(entry);
-        state.outbox.push({clientId: clientId, text: clip(value)});
+        state.outbox.push({clientId: clientId, text: text});
         saveState();
         placeEntry(entry);
         refreshLog();
         scrollToEnd();
+        if (cut)
+            notice('Uw bericht was langer dan ' + MAX_TEXT + ' tekens. ' +
+                   'Alleen het begin is verstuurd.');
         if (state.status === 'bot' && ready)
             setTyping(true);
         flushOutbox();

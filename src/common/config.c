@@ -7,6 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <net/if.h>
+
 #include "common/log.h"
 
 typedef enum { SET_STRING, SET_INT, SET_STRINGS, SET_OBJECT } setting_type_t;
@@ -452,11 +455,40 @@ static int check_choice(const char *key, const char *value,
     return -1;
 }
 
+/* Checks the listen setting: an IPv4 or IPv6 address, or the name of a
+ * network interface of this machine. libwebsockets would otherwise start
+ * without listening anywhere; it takes no host names such as localhost. */
+static int check_listen(const char *listen, char *err, size_t size)
+{
+    unsigned char address[sizeof(struct in6_addr)];
+    if (inet_pton(AF_INET, listen, address) == 1 ||
+        inet_pton(AF_INET6, listen, address) == 1 ||
+        (listen[0] && if_nametoindex(listen) != 0))
+        return 0;
+    if (strcmp(listen, "localhost") == 0)
+        snprintf(err, size,
+                 "listen (--listen) is \"localhost\", a host name; give "
+                 "its address, 127.0.0.1");
+    else if (strchr(listen, ':') && strchr(listen, '.'))
+        snprintf(err, size,
+                 "listen (--listen) is \"%s\"; give the address alone, "
+                 "such as 127.0.0.1, and the port with --port",
+                 listen);
+    else
+        snprintf(err, size,
+                 "listen (--listen) is \"%s\", which is neither an IP "
+                 "address nor a network interface here; expected an "
+                 "address such as 127.0.0.1 or 0.0.0.0",
+                 listen);
+    return -1;
+}
+
 int cfg_validate(const cfg_t *cfg, char *err, size_t size)
 {
     static const char *const synchronous[] = {"full", "normal", NULL};
     static const char *const loops[] = {"epoll", "poll", "libev", NULL};
-    if (validate_office_hours(cfg->office_hours, err, size) ||
+    if (check_listen(cfg->listen, err, size) ||
+        validate_office_hours(cfg->office_hours, err, size) ||
         check_choice("db_synchronous", cfg->db_synchronous, synchronous, err,
                      size) ||
         check_choice("event_loop", cfg->event_loop, loops, err, size))

@@ -36,7 +36,7 @@ static const console_error_t console_errors[] = {
     {"already_taken", "Een collega heeft dit gesprek al overgenomen."},
     {"not_online", "Zet uw status op 'Beschikbaar' om een gesprek over te "
                    "nemen."},
-    {"not_holder", "U heeft dit gesprek niet overgenomen."},
+    {"not_holder", "U hebt dit gesprek niet overgenomen."},
     {"closed", "Dit gesprek is al afgesloten."},
     {"unknown_conversation", "Dit gesprek bestaat niet meer."},
     {"text_too_long", "Dit bericht is te lang. Houd het korter dan 4000 "

@@ -173,7 +173,7 @@ static int require(struct lws *wsi, srv_t *srv, api_session_t *session,
     }
     if (!store_role_allows(account->role, access)) {
         *rc = respond_error(wsi, session, HTTP_STATUS_FORBIDDEN, "forbidden",
-                            "U heeft geen toegang tot deze pagina.");
+                            "U hebt geen toegang tot deze pagina.");
         return 1;
     }
     return 0;

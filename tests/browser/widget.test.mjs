@@ -159,6 +159,25 @@ describe('widget', () => {
         await page.context().close();
     });
 
+    test('a line over the limit is cut and the visitor told', async () => {
+        const page = await newPage(browser);
+        await openWidget(page, desk.url);
+        // maxlength stops typing but not a script. The emoji, two UTF-16
+        // units, straddles the limit, so it must be dropped whole.
+        const long = 'a'.repeat(1999) + '\u{1F600}' + 'b'.repeat(300);
+        await page.evaluate(([selector, text]) => {
+            document.querySelector(selector).value = text;
+        }, [sel.input, long]);
+        await page.press(sel.input, 'Enter');
+        await waitForAcks(page);
+        const bubble = page.locator('.sdw-msg--visitor .sdw-bubble').last();
+        assert.equal(await bubble.textContent(), 'a'.repeat(1999),
+                     'the bubble shows what was sent, no half emoji');
+        await page.waitForSelector(
+            '.sdw-local >> text=Alleen het begin is verstuurd.');
+        await page.context().close();
+    });
+
     test('escape closes and focus returns to launcher', async () => {
         const page = await newPage(browser);
         await openWidget(page, desk.url);

@@ -187,6 +187,9 @@ static void validate_rejects_bad_values(void **state)
         {"db-synchronous", "maybe",
          "db_synchronous (--db-synchronous) is \"maybe\"; expected \"full\""},
         {"event-loop", "kqueue", "event_loop (--event-loop) is \"kqueue\""},
+        {"listen", "nosuchhost", "neither an IP address nor a network"},
+        {"listen", "127.0.0.1:80", "give the address alone"},
+        {"listen", "localhost", "give its address, 127.0.0.1"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         cfg_t cfg;
@@ -225,6 +228,21 @@ static void unknown_option_gets_nearest(void **state)
         cli_nearest_option("xyzzy", flags, 1, nearest, sizeof nearest), 0);
 }
 
+static void validate_accepts_addresses(void **state)
+{
+    (void)state;
+    static const char *const good[] = {"127.0.0.1", "0.0.0.0", "::1", "lo"};
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+        cfg_t cfg;
+        cfg_defaults(&cfg);
+        char err[256] = "";
+        assert_int_equal(cfg_set(&cfg, "listen", good[i], err, sizeof err), 0);
+        if (cfg_validate(&cfg, err, sizeof err) != 0)
+            fail_msg("listen %s: %s", good[i], err);
+        cfg_free(&cfg);
+    }
+}
+
 static void validate_accepts_whole_week(void **state)
 {
     (void)state;
@@ -256,6 +274,7 @@ int main(void)
         cmocka_unit_test(validate_rejects_bad_values),
         cmocka_unit_test(validate_accepts_whole_week),
         cmocka_unit_test(unknown_option_gets_nearest),
+        cmocka_unit_test(validate_accepts_addresses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
