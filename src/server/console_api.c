@@ -30,6 +30,14 @@ typedef struct {
     char request[API_BODY_MAX + 1];
     size_t request_len;
     int too_large;
+    /* A content reload this request waits for, and the account that asked
+     * for it (for the audit log). */
+    int reload_waiting;
+    long long reload_account;
+    /* A response made outside this connection's callbacks; its headers go
+     * out when the connection is writeable. */
+    json_t *deferred;
+    unsigned int deferred_status;
 } api_session_t;
 
 const size_t srv_api_session_size = sizeof(api_session_t);
@@ -388,43 +396,58 @@ static int get_route(struct lws *wsi, srv_t *srv, api_session_t *session)
     return respond(wsi, session, HTTP_STATUS_OK, value, NULL);
 }
 
-/* Reloads the content as SIGHUP does. A failed reload keeps the running
- * content and returns each error with file, line and column.
- * NOTE: loading runs on the event loop, so sockets wait while it runs. */
+/* Starts a content reload as SIGHUP does; srv_api_reload_done() sends the
+ * response when it has finished. A failed reload keeps the running content, and
+ * the answer lists each error with file, line and column. */
 static int reload_content(struct lws *wsi, srv_t *srv, api_session_t *session)
 {
-    content_errors_t errs = {0};
     store_account_t account;
-    json_t *errors;
     int rc = 0;
 
     if (require(wsi, srv, session, STORE_ACCESS_EDITOR, &account, &rc))
         return rc;
     LOG_INFO("console", "account %lld asked for a content reload", account.id);
-    if (srv_reload(srv, &errs) == 0) {
-        content_errors_free(&errs);
-        if (srv_transaction_begin(srv) == 0 &&
-            store_audit_add(srv_store(srv), account.id, "reload", NULL,
-                            (long long)time(NULL)) == 0)
-            srv_flush(srv);
-        return respond(wsi, session, HTTP_STATUS_OK,
-                       json_pack("{s:b}", "ok", 1), NULL);
-    }
+    if (srv_reload_start(srv, wsi) != 0)
+        return respond_error(wsi, session, HTTP_STATUS_SERVICE_UNAVAILABLE,
+                             "busy",
+                             "Er wordt al nieuwe inhoud geladen. Probeer "
+                             "het zo opnieuw.");
+    session->reload_waiting = 1;
+    session->reload_account = account.id;
+    /* Loading takes seconds under sanitizers; keep the request open. */
+    lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, 120);
+    return 0;
+}
 
-    errors = json_array();
-    for (size_t i = 0; i < errs.count && i < API_RELOAD_ERRORS_MAX; i++) {
-        const content_error_t *e = &errs.items[i];
-        json_array_append_new(errors, json_pack("{s:s,s:i,s:i,s:s,s:s}", "file",
-                                                e->file, "line", e->line,
-                                                "column", e->column, "message",
-                                                e->message, "hint", e->hint));
+void srv_api_reload_done(srv_t *srv, struct lws *wsi, int ok,
+                         const content_errors_t *errs)
+{
+    api_session_t *session = lws_wsi_user(wsi);
+    session->reload_waiting = 0;
+    if (ok) {
+        if (srv_transaction_begin(srv) == 0 &&
+            store_audit_add(srv_store(srv), session->reload_account, "reload",
+                            NULL, (long long)time(NULL)) == 0)
+            srv_flush(srv);
+        session->deferred = json_pack("{s:b}", "ok", 1);
+        session->deferred_status = HTTP_STATUS_OK;
+    } else {
+        json_t *errors = json_array();
+        for (size_t i = 0; i < errs->count && i < API_RELOAD_ERRORS_MAX; i++) {
+            const content_error_t *e = &errs->items[i];
+            json_array_append_new(
+                errors, json_pack("{s:s,s:i,s:i,s:s,s:s}", "file", e->file,
+                                  "line", e->line, "column", e->column,
+                                  "message", e->message, "hint", e->hint));
+        }
+        session->deferred = json_pack(
+            "{s:s,s:s,s:I,s:o}", "error", "content_invalid", "message",
+            "De inhoud bevat fouten. De vorige versie blijft in gebruik.",
+            "count", (json_int_t)errs->count, "errors", errors);
+        session->deferred_status = 422;
     }
-    json_t *body =
-        json_pack("{s:s,s:s,s:I,s:o}", "error", "content_invalid", "message",
-                  "De inhoud bevat fouten. De vorige versie blijft in gebruik.",
-                  "count", (json_int_t)errs.count, "errors", errors);
-    content_errors_free(&errs);
-    return respond(wsi, session, 422, body, NULL);
+    lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+    lws_callback_on_writable(wsi);
 }
 
 static int post_route(struct lws *wsi, srv_t *srv, api_session_t *session)
@@ -494,6 +517,11 @@ int srv_api_callback(struct lws *wsi, enum lws_callback_reasons reason,
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
         return post_route(wsi, srv, session);
     case LWS_CALLBACK_HTTP_WRITEABLE: {
+        if (session->deferred) {
+            json_t *value = session->deferred;
+            session->deferred = NULL;
+            return respond(wsi, session, session->deferred_status, value, NULL);
+        }
         if (!session->body)
             return 0;
         unsigned char *buffer = malloc(LWS_PRE + session->len + 1);
@@ -512,6 +540,11 @@ int srv_api_callback(struct lws *wsi, enum lws_callback_reasons reason,
     }
     case LWS_CALLBACK_CLOSED_HTTP:
         if (session) {
+            if (session->reload_waiting)
+                srv_reload_forget(srv, wsi);
+            session->reload_waiting = 0;
+            json_decref(session->deferred);
+            session->deferred = NULL;
             free(session->body);
             session->body = NULL;
         }

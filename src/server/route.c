@@ -56,8 +56,11 @@ int srv_route_callback(struct lws *wsi, enum lws_callback_reasons reason,
 {
     route_session_t *session = user;
     if (reason == LWS_CALLBACK_EVENT_WAIT_CANCELLED) {
-        /* The store's syncer made commits durable. */
-        srv_sync_collect(lws_context_user(lws_get_context(wsi)));
+        /* The store's syncer made commits durable, or a content reload
+         * thread finished. */
+        srv_t *srv = lws_context_user(lws_get_context(wsi));
+        srv_sync_collect(srv);
+        srv_reload_collect(srv);
         return 0;
     }
     if (!session)

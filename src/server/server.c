@@ -58,10 +58,8 @@ void srv_set_console_data(srv_t *srv, void *data)
     srv->console = data;
 }
 
-/* Loads all content; on failure logs each error with file:line:column and
- * keeps the errors in `errs` (the caller frees them). */
-static eng_bundle_t *load_content(const cfg_t *cfg, const char *when,
-                                  content_errors_t *errs)
+eng_bundle_t *srv_load_content(const cfg_t *cfg, const char *when,
+                               content_errors_t *errs)
 {
     eng_bundle_t *bundle = eng_bundle_load(cfg->intents_dir, cfg->lang_dir,
                                            cfg->kb_dir, cfg->dialogs_dir, errs);
@@ -78,29 +76,10 @@ static eng_bundle_t *load_content(const cfg_t *cfg, const char *when,
     return bundle;
 }
 
-/* Swaps in freshly loaded content between two events. The old bundle is
- * freed at once: the loop is single-threaded and no step is running. */
-int srv_reload(srv_t *srv, content_errors_t *errs)
-{
-    eng_bundle_t *fresh = load_content(srv->cfg, "reload", errs);
-    if (!fresh) {
-        srv->metrics.reload_failures++;
-        LOG_WARN("server", "reload failed; the running content stays");
-        return -1;
-    }
-    eng_bundle_t *old = srv->bundle;
-    srv->bundle = fresh;
-    eng_bundle_free(old);
-    srv->metrics.reloads++;
-    LOG_INFO("server", "content reloaded");
-    return 0;
-}
-
 static void reload(srv_t *srv)
 {
-    content_errors_t errs = {0};
-    srv_reload(srv, &errs);
-    content_errors_free(&errs);
+    if (srv_reload_start(srv, NULL) != 0)
+        LOG_ERROR("server", "reload did not start; the running content stays");
 }
 
 static void purge(srv_t *srv)
@@ -233,7 +212,7 @@ static int start(srv_t *srv)
     srv->web_root = strdup(root);
 
     content_errors_t errs = {0};
-    srv->bundle = load_content(cfg, "start", &errs);
+    srv->bundle = srv_load_content(cfg, "start", &errs);
     content_errors_free(&errs);
     if (!srv->bundle)
         return -1;
@@ -448,6 +427,7 @@ static void stop(srv_t *srv)
         srv_flush(srv);
     store_syncer_stop(srv->syncer);
     srv->syncer = NULL;
+    srv_reload_stop(srv);
     if (srv->context) {
         lws_sul_cancel(&srv->commit_timer);
         lws_sul_cancel(&srv->purge_timer);

@@ -22,6 +22,7 @@ typedef struct {
 } srv_queue_t;
 
 typedef struct srv_visitor srv_visitor_t;
+typedef struct srv_reload srv_reload_t;
 
 /* A conversation in memory: loaded when a socket or the console uses it,
  * freed when nothing refers to it any more. */
@@ -119,6 +120,7 @@ struct srv {
     lws_sorted_usec_list_t purge_timer;
 
     srv_metrics_t metrics;
+    srv_reload_t *reload; /* the content reload thread (reload.c) */
 };
 
 /* Monotonic time in seconds. */
@@ -187,11 +189,29 @@ void srv_metrics_latency(srv_t *srv, double seconds);
 /* Writes the Prometheus text format into a new string (caller frees). */
 char *srv_metrics_render(srv_t *srv);
 
-/* Loads the content again, as SIGHUP does, and swaps it in when every
- * file is valid. On failure the running content stays, and `errs` holds
- * each error with file, line and column (the caller frees it). Returns 0
- * or -1. */
-int srv_reload(srv_t *srv, content_errors_t *errs);
+/* Loads all content; on failure logs each error with file:line:column,
+ * keeps the errors in `errs` (the caller frees them) and returns NULL.
+ * Reads only `cfg`, so a reload thread may call it. */
+eng_bundle_t *srv_load_content(const cfg_t *cfg, const char *when,
+                               content_errors_t *errs);
+
+/* Starts loading the content again on a thread, as SIGHUP does; `wsi`, a
+ * console request or NULL, gets the result through srv_api_reload_done().
+ * A request during a load gets a load of its own after it. Returns 0, or
+ * -1 when the thread cannot start or too many requests wait. */
+int srv_reload_start(srv_t *srv, struct lws *wsi);
+/* On the loop, after a wake-up: when the load has finished, swaps in the
+ * new content if every file was valid (else the running content stays)
+ * and sends the result to the waiting requests. */
+void srv_reload_collect(srv_t *srv);
+/* Forgets a waiting request whose connection closed. */
+void srv_reload_forget(srv_t *srv, struct lws *wsi);
+/* Waits for a running load and frees the reload state. Call before the
+ * lws context is destroyed: the thread wakes the loop through it. */
+void srv_reload_stop(srv_t *srv);
+/* Answers a console reload request (console_api.c): `ok`, or the errors. */
+void srv_api_reload_done(srv_t *srv, struct lws *wsi, int ok,
+                         const content_errors_t *errs);
 
 /* Returns 1 within the configured office hours at Unix time `now`. */
 int srv_office_open(const cfg_t *cfg, long long now);

@@ -208,3 +208,18 @@ test('editor page lists questions and shows reload errors', async () => {
     assert.deepEqual(page.problems.errors, []);
     assert.deepEqual(page.problems.csp, []);
 });
+
+test('visitors are answered while a reload runs', async () => {
+    const editor = await login(desk.url, 'ed');
+    const order = [];
+    const reload = post('/api/editor/reload', editor.cookie).then((res) => {
+        order.push('reload');
+        return res;
+    });
+    const reply = await ask('hallo');
+    order.push('reply');
+    assert.ok(reply.text, 'the bot replied');
+    assert.equal((await reload).status, 200);
+    assert.deepEqual(order, ['reply', 'reload'],
+                     'the reply must not wait for the content to load');
+});
