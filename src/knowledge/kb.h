@@ -36,6 +36,9 @@ typedef struct {
     int least_time;             /* kb_recommend: the least time first */
 } kb_filter_t;
 
+/* kb_recommend keeps at most this many entries for another level. */
+#define KB_OTHER_LEVEL_MAX 2
+
 typedef struct {
     char id[KB_ID_MAX];
     char type[24];
@@ -69,13 +72,14 @@ int kb_search(kb_t *kb, const char *text, const kb_filter_t *filter,
  * entries match every facet, the list is filled up with entries that match
  * most facets. An entry for another level than the filter's ranks below
  * every entry for that level, and sets other_level and a first reason that
- * names its own level; an entry for another goal ranks below every entry
- * for the goal. Within those tiers, entries that match every facet rank
- * first, then those that fail one facet, and so on; a facet an entry
- * fails gives no reason. The region is never relaxed for an entry that
- * lists regions: an entry for West-Vlaanderen alone is never recommended
- * to a company in Limburg. An entry whose region is unknown (an empty
- * "regions" list) may fill up. With filter->least_time the entries for
+ * names its own level; at most KB_OTHER_LEVEL_MAX such entries are kept,
+ * so the list may be shorter than `max`. An entry for another goal ranks
+ * below every entry for the goal. Within those tiers, entries that match
+ * every facet rank first, then those that fail one facet, and so on; a
+ * facet an entry fails gives no reason. The region is never relaxed for an
+ * entry that lists regions: an entry for West-Vlaanderen alone is never
+ * recommended to a company in Limburg. An entry whose region is unknown (an
+ * empty "regions" list) may fill up. With filter->least_time the entries for
  * the level are ordered by the time they need, least first, unknown time
  * last. Returns as kb_search. */
 int kb_recommend(kb_t *kb, const char *text, const kb_filter_t *filter,

@@ -15,6 +15,7 @@
 #define TEMPLATE_BUDGET "%s uur"
 #define TEMPLATE_MORE_TIME "vraagt meer tijd: %s"
 #define TEMPLATE_OTHER_LEVEL "andere doelgroep: %s"
+#define TEMPLATE_OTHER_LEVELS "andere doelgroep: %s tot %s"
 #define TEXT_HOURS_UNDER_ONE "minder dan een uur per maand"
 #define TEXT_HOURS_UNKNOWN "de benodigde tijd is niet bekend"
 
@@ -194,6 +195,29 @@ static void add_fallback(reasons_t *r, const kb_facets_t *f,
         add(r, 0, reason_of(f, order[i], first_of(item->sets[order[i]])));
 }
 
+/* Names the levels of an entry for another level: "andere doelgroep: lager
+ * onderwijs", or for three or more levels without a gap in the order of
+ * lang/facets.json "andere doelgroep: kleuteronderwijs tot secundair
+ * onderwijs, 3e graad". Other sets name their first level. */
+static void add_other_level(reasons_t *r, const kb_facets_t *f, uint64_t set)
+{
+    int first = first_of(set);
+    if (first < 0)
+        return;
+    int last = 63 - __builtin_clzll(set);
+    uint64_t run = (last - first == 63 ? ~0ull : (2ull << (last - first)) - 1)
+                   << first;
+    const char *first_label = f->facets[KB_FACET_LEVEL].values[first].label;
+    const char *last_label = f->facets[KB_FACET_LEVEL].values[last].label;
+    char text[KB_REASON_MAX];
+    if (set == run && last - first >= 2)
+        snprintf(text, sizeof text, TEMPLATE_OTHER_LEVELS, first_label,
+                 last_label);
+    else
+        snprintf(text, sizeof text, TEMPLATE_OTHER_LEVEL, first_label);
+    add(r, RANK_OTHER_LEVEL, text);
+}
+
 void kb_reasons_fill(const kb_t *kb, const kb_item_t *item,
                      const kb_query_filter_t *q, const char *words,
                      kb_hit_t *hit)
@@ -210,17 +234,8 @@ void kb_reasons_fill(const kb_t *kb, const kb_item_t *item,
         add(&r, RANK_LEVEL,
             reason_of(f, KB_FACET_LEVEL,
                       matched_value(f, KB_FACET_LEVEL, item, q->level)));
-    if (hit->other_level) {
-        /* "andere doelgroep: lager onderwijs" */
-        int first = first_of(item->sets[KB_FACET_LEVEL]);
-        const char *own =
-            first >= 0 ? f->facets[KB_FACET_LEVEL].values[first].label : NULL;
-        if (own) {
-            char text[KB_REASON_MAX];
-            snprintf(text, sizeof text, TEMPLATE_OTHER_LEVEL, own);
-            add(&r, RANK_OTHER_LEVEL, text);
-        }
-    }
+    if (hit->other_level)
+        add_other_level(&r, f, item->sets[KB_FACET_LEVEL]);
     if (q->goal >= 0 && (declared & (1u << KB_FACET_GOAL)))
         add(&r, RANK_GOAL,
             reason_of(f, KB_FACET_GOAL,

@@ -421,6 +421,22 @@ static void fill_hit(const kb_t *kb, const kb_candidate_t *c,
     kb_reasons_fill(kb, item, &passed, words, hit);
 }
 
+/* Drops the entries for another level beyond KB_OTHER_LEVEL_MAX from the
+ * `top` ordered candidates, keeping the order. Returns the number left. */
+static size_t limit_other_level(kb_candidate_t *c, size_t top)
+{
+    size_t kept = 0, others = 0;
+    for (size_t i = 0; i < top; i++) {
+        if (c[i].failed & (1u << KB_FACET_LEVEL)) {
+            if (others == KB_OTHER_LEVEL_MAX)
+                continue;
+            others++;
+        }
+        c[kept++] = c[i];
+    }
+    return kept;
+}
+
 /* Runs a search; `relaxed` keeps entries that fail facets other than the
  * type and the region, ranked after those that pass every facet, and
  * orders them by the time budget when the filter sets one, or by the time
@@ -458,6 +474,8 @@ static int run(kb_t *kb, const char *text, const kb_query_filter_t *filter,
         top = order_by_least_time(kb, c, top, max);
     else if (by_time)
         top = order_by_time(kb, c, top, max);
+    if (relaxed)
+        top = limit_other_level(c, top);
     for (size_t i = 0; i < top; i++) {
         char words[KB_REASON_MAX];
         /* Leaves room for the template around the words. */

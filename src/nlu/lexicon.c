@@ -876,9 +876,11 @@ size_t nlu_split_compound(const nlu_lexicon_t *lexicon, const char *folded,
                     parts = best[next].parts + 1;
                     letters = best[next].link_letters + (int)ll;
                 }
+                /* j grows, so on a tie the longer first part wins:
+                 * "tuinbouw|bedrijf", not "tuin|bouwbedrijf". */
                 split_t *b = &best[i];
                 if (b->parts == 0 || parts < b->parts ||
-                    (parts == b->parts && letters < b->link_letters)) {
+                    (parts == b->parts && letters <= b->link_letters)) {
                     b->parts = parts;
                     b->link_letters = letters;
                     b->part_end = j;

@@ -30,9 +30,10 @@ size_t nlu_lexicon_word_count(const nlu_lexicon_t *lexicon);
 const char *nlu_lexicon_word(const nlu_lexicon_t *lexicon, size_t index);
 
 /* Splits a folded compound into known parts, allowing the Dutch linking
- * letters "s" and "e(n)" between parts. Writes up to max_parts parts and
- * returns their number, or 0 when the word is not a compound of known
- * words (a known word on its own is not split). */
+ * letters "s" and "e(n)" between parts: the fewest parts, then the fewest
+ * linking letters, then the longest first part. Writes up to max_parts parts
+ * and returns their number, or 0 when the word is not a compound of known words
+ * (a known word on its own is not split). */
 size_t nlu_split_compound(const nlu_lexicon_t *lexicon, const char *folded,
                           char parts[][NLU_PART_MAX], size_t max_parts);
 

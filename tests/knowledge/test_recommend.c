@@ -58,16 +58,33 @@ static void test_recommend_fills_up_by_failed_facets(void **state)
 {
     kb_hit_t hits[16];
     size_t n = recommend(*state, "", &limburg_metal, hits, 16);
-    assert_int_equal(n, 5);
-    /* Every facet, then one failed (sector or level), then three, then
-     * four (every facet but size is unknown). */
+    /* Every facet, then one failed (sector or level), then three; the
+     * entry of unknown level would be the third for another level. */
+    assert_int_equal(n, 4);
     assert_string_equal(hits[0].id, "robotica-limburg");
     int stage = rank_of(hits, n, "stage-vlaanderen");
     int dual = rank_of(hits, n, "duaal-traject");
     assert_true(stage == 1 || stage == 2);
     assert_true(dual == 1 || dual == 2);
     assert_string_equal(hits[3].id, "kleuterproject");
-    assert_string_equal(hits[4].id, "onbekend-initiatief");
+    assert_int_equal(rank_of(hits, n, "onbekend-initiatief"), -1);
+
+    /* Without a level, it fills up last: every facet but size unknown. */
+    kb_filter_t any_level = limburg_metal;
+    any_level.level = NULL;
+    n = recommend(*state, "", &any_level, hits, 16);
+    assert_string_equal(hits[n - 1].id, "onbekend-initiatief");
+}
+
+/* However many entries are for another level, at most two are shown. */
+static void test_recommend_limits_other_level(void **state)
+{
+    kb_hit_t hits[16];
+    kb_filter_t filter = {.level = "werkzoekenden", .region = "limburg"};
+    size_t n = recommend(*state, "", &filter, hits, 16);
+    assert_int_equal(n, KB_OTHER_LEVEL_MAX);
+    for (size_t i = 0; i < n; i++)
+        assert_true(hits[i].other_level);
 }
 
 static void test_recommend_never_relaxes_region(void **state)
@@ -115,6 +132,11 @@ static void test_failed_facet_has_no_reason(void **state)
     assert_true(has_reason(stage, "helpt u technisch talent te vinden"));
     assert_false(has_reason(stage, "metaal"));
     assert_false(has_reason(stage, "bouw"));
+
+    /* The entry of unknown level fills up only without a level. */
+    kb_filter_t any_level = limburg_metal;
+    any_level.level = NULL;
+    n = recommend(*state, "", &any_level, hits, 16);
     const kb_hit_t *unknown = &hits[rank_of(hits, n, "onbekend-initiatief")];
     assert_false(has_reason(unknown, "Limburg"));
     assert_false(has_reason(unknown, "talent"));
@@ -148,7 +170,7 @@ static void test_recommend_orders_by_time(void **state)
     kb_filter_t filter = limburg_metal;
     filter.max_hours_per_month = 1.5;
     size_t n = recommend(*state, "", &filter, hits, 16);
-    assert_int_equal(n, 5);
+    assert_int_equal(n, 4);
     assert_string_equal(hits[0].id, "robotica-limburg");
     assert_string_equal(hits[1].id, "stage-vlaanderen");
     assert_string_equal(hits[2].id, "kleuterproject");
@@ -165,7 +187,12 @@ static void test_recommend_orders_by_time(void **state)
     assert_string_equal(hits[3].reasons[0], "andere doelgroep: duaal leren");
     assert_string_equal(hits[3].reasons[1],
                         "vraagt meer tijd: ongeveer 3,5 uur per maand");
-    assert_true(has_reason(&hits[4], "de benodigde tijd is niet bekend"));
+    filter.level = NULL;
+    n = recommend(*state, "", &filter, hits, 16);
+    int unknown = rank_of(hits, n, "onbekend-initiatief");
+    assert_true(unknown >= 0);
+    assert_true(has_reason(&hits[unknown], "de benodigde tijd is niet bekend"));
+    filter.level = limburg_metal.level;
 
     /* Two cards: the entry for the kleuter level does not pass the one
      * for the level that needs more time. */
@@ -385,6 +412,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_search_needs_every_facet),
         cmocka_unit_test(test_recommend_fills_up_by_failed_facets),
+        cmocka_unit_test(test_recommend_limits_other_level),
         cmocka_unit_test(test_recommend_never_relaxes_region),
         cmocka_unit_test(test_recommend_never_relaxes_type),
         cmocka_unit_test(test_recommend_full_matches_only_when_enough),

@@ -134,6 +134,16 @@ static void test_split_rejects(void **state)
     assert_int_equal(nlu_split_compound(lex, "werkplekleren", parts, 2), 0);
 }
 
+static void test_split_prefers_longer_first_part(void **state)
+{
+    nlu_lexicon_t *lex = *state;
+    const char *words[] = {"tuin", "tuinbouw", "bouwfirma", "firma"};
+    for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+        assert_int_equal(nlu_lexicon_add(lex, words[i]), 0);
+    /* Two parts either way: the longer first part wins. */
+    assert_string_equal(split(lex, "tuinbouwfirma"), "tuinbouw+firma");
+}
+
 static const char *correct(nlu_lexicon_t *lex, const char *word)
 {
     static char out[64];
@@ -351,6 +361,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_split_linking_letters, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_split_rejects, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_split_prefers_longer_first_part,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_correct_one_edit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_correct_two_edits, setup,
                                         teardown),
