@@ -271,15 +271,21 @@ static void search_initiatives(eng_turn_t *t, const json_t *action)
     } else {
         json_t *cards = json_array();
         json_array_clear(shown);
-        int other_level = 0;
+        /* A new list: "daarvoor" no longer points to an earlier one. */
+        json_object_del(t->state, "entry");
+        json_object_del(t->state, "initiative");
+        size_t other_level = 0;
         for (size_t i = 0; i < count; i++) {
             json_array_append_new(cards, hit_card(&hits[i]));
             json_array_append_new(shown, json_string(hits[i].id));
-            other_level |= hits[i].other_level;
+            other_level += hits[i].other_level != 0;
         }
-        /* Cards for another level say so in their first reason; the
-         * optional text results_other_level says it in the intro too. */
+        /* Cards for another level say so in their first reason. The
+         * optional texts results_no_level (none fits the level) and
+         * results_other_level (some do not) say it in the intro too. */
         json_t *say = json_object_get(action, "say");
+        if (!say && other_level == count)
+            say = json_object_get(t->script->texts, "results_no_level");
         if (!say && other_level)
             say = json_object_get(t->script->texts, "results_other_level");
         if (!say)
@@ -467,15 +473,77 @@ static void describe_effort(const json_t *effort, char *out, size_t size)
     }
 }
 
-/* Describes the named entry, or the first card shown, with one field. */
+/* Returns 1 when `entry` has something to say for `field`. */
+static int has_field(const json_t *entry, const char *field)
+{
+    const json_t *value = json_object_get(entry, field);
+    if (!strcmp(field, "effort"))
+        return json_object_size(value) > 0;
+    const char *text = json_string_value(value);
+    return text && text[0];
+}
+
+/* Says a text of the script, or no_entry when the script lacks it. */
+static void say_text_or_no_entry(eng_turn_t *t, const char *key)
+{
+    eng_say_key(t, json_object_get(t->script->texts, key) ? key : "no_entry");
+}
+
+/* Asks which of the cards shown the visitor means, with a button per
+ * card, and keeps the field in the state's "ask_field": the visitor's
+ * next message that names one of them gets that field. */
+static void ask_which_entry(eng_turn_t *t, const char *field)
+{
+    json_t *qr = json_array();
+    size_t i;
+    json_t *id;
+    json_array_foreach(json_object_get(t->state, "shown"), i, id)
+    {
+        const json_t *entry = kb_entry(t->content->kb, json_string_value(id));
+        const char *title = json_string_value(json_object_get(entry, "title"));
+        if (title)
+            json_array_append_new(
+                qr, json_pack("{s:s, s:s}", "label", title, "value", title));
+    }
+    const char *key = json_object_get(t->script->texts, "which_entry")
+                          ? "which_entry"
+                          : "no_entry";
+    const char *text =
+        eng_pick_variant(t, json_object_get(t->script->texts, key));
+    char *expanded = eng_expand(t, text ? text : "");
+    eng_say(t, "bot", expanded ? expanded : "", qr, NULL);
+    free(expanded);
+    json_object_set_new(t->state, "ask_field", json_string(field));
+    t->halt = 1;
+}
+
+/* Describes one field of the named entry. Without one, the only card
+ * shown is meant; among several cards the visitor is asked which one.
+ * An entry without the field (a good practice has no benefits) gives way
+ * to the initiative last described, and else the bot says it has no
+ * information: an empty field is never shown. */
 static void describe_entry(eng_turn_t *t, const json_t *action)
 {
+    const char *field = json_string_value(json_object_get(action, "field"));
+    if (!field)
+        field = "summary";
+    /* The answer to "which one?" gets the field that was asked for. */
+    if (t->field[0])
+        field = t->field;
     const char *id = json_string_value(json_object_get(action, "entry"));
     if (!id)
         id = eng_state_str(t->state, "entry");
-    if (!id)
-        id = json_string_value(
-            json_array_get(json_object_get(t->state, "shown"), 0));
+    json_t *shown = json_object_get(t->state, "shown");
+    if (!id && json_array_size(shown) == 1)
+        id = json_string_value(json_array_get(shown, 0));
+    if (!id && json_array_size(shown) > 1 && t->content->kb) {
+        ask_which_entry(t, field);
+        return;
+    }
+    /* A copy: the state's strings change below. */
+    char id_buffer[KB_ID_MAX];
+    snprintf(id_buffer, sizeof id_buffer, "%s", or_empty(id));
+    id = id ? id_buffer : NULL;
     const json_t *entry =
         id && t->content->kb ? kb_entry(t->content->kb, id) : NULL;
     if (!entry) {
@@ -487,9 +555,20 @@ static void describe_entry(eng_turn_t *t, const json_t *action)
         return;
     }
     json_object_set_new(t->state, "entry", json_string(id));
-    const char *field = json_string_value(json_object_get(action, "field"));
-    if (!field)
-        field = "summary";
+    if (!has_field(entry, field)) {
+        const char *last = eng_state_str(t->state, "initiative");
+        const json_t *other = last ? kb_entry(t->content->kb, last) : NULL;
+        if (!other || !has_field(other, field)) {
+            say_text_or_no_entry(t, "no_field");
+            return;
+        }
+        snprintf(id_buffer, sizeof id_buffer, "%s", last);
+        entry = other;
+    }
+    json_object_set_new(t->state, "entry", json_string(id));
+    const char *type = json_string_value(json_object_get(entry, "type"));
+    if (type && !strcmp(type, "initiative"))
+        json_object_set_new(t->state, "initiative", json_string(id));
     char text[ENG_TEXT_MAX] = "";
     const char *title = json_string_value(json_object_get(entry, "title"));
     if (!strcmp(field, "effort")) {
@@ -497,7 +576,7 @@ static void describe_entry(eng_turn_t *t, const json_t *action)
         describe_effort(json_object_get(entry, "effort"), text, sizeof text);
     } else {
         const char *value = json_string_value(json_object_get(entry, field));
-        snprintf(text, sizeof text, "%s: %s", title, value ? value : "");
+        snprintf(text, sizeof text, "%s: %s", title, value);
         if (!strcmp(field, "summary")) {
             const char *join =
                 json_string_value(json_object_get(entry, "how_to_join"));

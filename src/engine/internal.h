@@ -54,6 +54,8 @@ typedef struct {
     int resumed;           /* a digression returned to a waiting node */
     int retried;           /* the asked node was asked again in this turn */
     int unclear;           /* the text was not understood (unsure turn) */
+    char field[32];        /* entry field asked for before "which one?" */
+    int halt;              /* an action asked the visitor: stop entering */
 } eng_turn_t;
 
 /* Returns `s`, or "" for NULL. */

@@ -173,6 +173,8 @@ static void load_policy(loader_t *ld, const content_file_t *file)
                                        "question_intents",
                                        "entry_intents",
                                        "reference_words",
+                                       "reference_filler_words",
+                                       "entry_intent_words",
                                        "ordinal_words",
                                        "out_of_scope_topics",
                                        "note",
@@ -229,9 +231,9 @@ static void load_policy(loader_t *ld, const content_file_t *file)
                          "[\"subsidie\"]",
                          "tailored_advice_words must be an array of strings");
 
-    const char *lists[] = {"cancel_words", "route_first_intents",
+    const char *lists[] = {"cancel_words",     "route_first_intents",
                            "question_intents", "entry_intents",
-                           "reference_words"};
+                           "reference_words",  "reference_filler_words"};
     for (i = 0; i < sizeof lists / sizeof *lists; i++) {
         v = json_object_get(root, lists[i]);
         int ok = !v || json_is_array(v);
@@ -272,6 +274,22 @@ static void load_policy(loader_t *ld, const content_file_t *file)
         content_error_at(ld->errs, file, "/out_of_scope_topics",
                          "write {\"tax\": [\"btw\", \"belasting\"]}",
                          "out_of_scope_topics must map topic names to arrays "
+                         "of words");
+
+    /* "entry_intent_words": {"effort_cost": ["kost", ...], ...}. */
+    v = json_object_get(root, "entry_intent_words");
+    int intent_words_ok = !v || json_is_object(v);
+    json_object_foreach(v, key, item)
+    {
+        if (!json_is_array(item))
+            intent_words_ok = 0;
+        json_array_foreach(item, index, word) if (!json_is_string(word))
+            intent_words_ok = 0;
+    }
+    if (!intent_words_ok)
+        content_error_at(ld->errs, file, "/entry_intent_words",
+                         "write {\"effort_cost\": [\"kost\", \"prijs\"]}",
+                         "entry_intent_words must map intent names to arrays "
                          "of words");
 
     const char *node_keys[] = {"start_node", "orientation_node", "unsure_node",

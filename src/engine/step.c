@@ -221,11 +221,11 @@ static const char *ask_again(eng_turn_t *t, const json_t *node)
     count++;
     t->retried = 1;
 
-    if (count >= t->script->escalate_after_unsure) {
+    /* The consent question is asked again as long as the visitor neither
+     * agrees nor declines: only an explicit no withdraws it. */
+    const char *slot = json_string_value(json_object_get(node, "slot"));
+    if (slot && count >= t->script->escalate_after_unsure) {
         json_object_del(t->state, "retry");
-        const char *slot = json_string_value(json_object_get(node, "slot"));
-        if (!slot)
-            return t->script->no_consent_node;
         json_object_set_new(json_object_get(t->state, "slots"), slot,
                             json_pack("{s:b}", "unknown", 1));
         say_acknowledgement(t, "slot_skipped");
@@ -238,7 +238,7 @@ static const char *ask_again(eng_turn_t *t, const json_t *node)
         json_pack("{s:s, s:I}", "node", id, "count", (json_int_t)count));
     if (t->unclear)
         eng_say_key(t, "fallback");
-    if (note_filled(t, json_string_value(json_object_get(node, "slot")))) {
+    if (note_filled(t, slot)) {
         eng_say_key(t, "slots_noted");
         json_object_del(t->state, "_noted");
     }
@@ -250,6 +250,20 @@ static const char *ask_again(eng_turn_t *t, const json_t *node)
     eng_say(t, "bot", text ? text : "", qr ? json_deep_copy(qr) : NULL, NULL);
     free(text);
     return NULL;
+}
+
+/* Returns 1 when the state holds the detail that the capture node asks:
+ * a name, or an e-mail address or phone number. */
+static int capture_known(eng_turn_t *t, const json_t *node)
+{
+    const char *capture = json_string_value(json_object_get(node, "capture"));
+    json_t *contact = json_object_get(t->state, "contact");
+    if (!capture || !contact)
+        return 0;
+    if (!strcmp(capture, "name"))
+        return json_object_get(contact, "name") != NULL;
+    return json_object_get(contact, "email") ||
+           json_object_get(contact, "phone");
 }
 
 /* Pops the digression stack; returns the node to resume (borrowed from the
@@ -437,6 +451,14 @@ void eng_enter(eng_turn_t *t, const char *node_id)
             node_id = t->script->no_consent_node;
             continue;
         }
+        /* A detail the visitor gave already is not asked again: an
+         * e-mail address typed at the consent question. */
+        if (capture_known(t, node)) {
+            json_t *next = json_object_get(node, "next");
+            node_id = json_is_string(next) ? json_string_value(next)
+                                           : first_match(t, next);
+            continue;
+        }
         int repeat = is_repeat(t, node_id, node);
         json_object_set_new(t->state, "node", json_string(node_id));
         json_object_del(t->state, "offered");
@@ -462,6 +484,10 @@ void eng_enter(eng_turn_t *t, const char *node_id)
             node_id = jump;
             continue;
         }
+        /* An action asked the visitor a question ("which initiative?"):
+         * the answer comes first. */
+        if (t->halt)
+            return;
         if (repeat) {
             const char *moved = ask_again(t, node);
             if (moved) {
@@ -1026,30 +1052,44 @@ static int in_policy_list(eng_turn_t *t, const char *key, const char *name)
     return 0;
 }
 
-/* Returns 1 when the folded text holds `phrase` (folded) as whole words. */
-static int has_words(const char *folded, const char *phrase)
+/* Returns where the folded text holds `phrase` (folded) as whole words,
+ * with its folded length in *len, or NULL. */
+static const char *find_words(const char *folded, const char *phrase,
+                              size_t *len)
 {
     char want[256];
     nlu_fold(phrase, strlen(phrase), want, sizeof want);
     size_t n = strlen(want);
     if (n == 0)
-        return 0;
+        return NULL;
     for (const char *p = strstr(folded, want); p; p = strstr(p + 1, want)) {
         int starts = p == folded || !isalnum((unsigned char)p[-1]);
         int ends = !isalnum((unsigned char)p[n]);
-        if (starts && ends)
-            return 1;
+        if (starts && ends) {
+            *len = n;
+            return p;
+        }
     }
-    return 0;
+    return NULL;
+}
+
+/* Returns 1 when the folded text holds `phrase` (folded) as whole words. */
+static int has_words(const char *folded, const char *phrase)
+{
+    size_t len;
+    return find_words(folded, phrase, &len) != NULL;
 }
 
 /* Names the topic of a sure out_of_scope turn from the policy's
  * out_of_scope_topics ("btw" is about taxes), so that a route can point to
- * the right place. */
+ * the right place. Such a topic also wins over tailored advice: "kan ik
+ * da aftrekken van de belastingen?" is for an accountant. */
 static void find_out_of_scope_topic(eng_turn_t *t, const char *text)
 {
-    if (strcmp(t->intent, "out_of_scope") != 0 ||
-        t->score < t->script->clarify_below)
+    const char *topic_now = eng_state_str(t->state, "_topic");
+    int tailored = topic_now && !strcmp(topic_now, "tailored_advice");
+    if (!tailored && (strcmp(t->intent, "out_of_scope") != 0 ||
+                      t->score < t->script->clarify_below))
         return;
     char folded[1024];
     nlu_fold(text, strlen(text), folded, sizeof folded);
@@ -1111,17 +1151,13 @@ static void resolve_reference(eng_turn_t *t, const char *text)
     }
 }
 
-/* Returns 1 when a text is a contact detail for the callback request
- * stored earlier in the conversation, after adding it as a callback effect
- * (the caller merges it into the open request) and thanking the visitor.
- * Only a text of contact details counts: at most CONTACT_WORDS_MAX words
- * without a digit or an @, as in "mijn gsm: 0477 12 34 56". */
-static int added_contact(eng_turn_t *t, const char *text)
+/* Reads `text` into `contact` when it is a message of contact details:
+ * an e-mail address or phone number with at most CONTACT_WORDS_MAX words
+ * without a digit or an @, as in "mijn gsm: 0477 12 34 56". Returns 1
+ * when it is. */
+static int read_contact_message(json_t *contact, const char *text)
 {
     enum { CONTACT_WORDS_MAX = 3 };
-    if (!json_is_true(json_object_get(t->state, "callback")) ||
-        !json_is_true(json_object_get(t->state, "consent")))
-        return 0;
     size_t words = 0;
     for (const char *p = text; *p;) {
         size_t n = strcspn(p, " \t\n,;:");
@@ -1133,8 +1169,107 @@ static int added_contact(eng_turn_t *t, const char *text)
         p += n;
         p += strspn(p, " \t\n,;:");
     }
+    return words <= CONTACT_WORDS_MAX && read_contact(contact, text);
+}
+
+/* The intent of the policy's entry_intent_words whose words the folded
+ * text holds ("kost" asks for the effort), or NULL. With `blank`, the words
+ * found are overwritten with spaces. */
+static const char *entry_intent_by_words(eng_turn_t *t, char *folded, int blank)
+{
+    const char *found = NULL;
+    const char *intent;
+    json_t *words;
+    json_object_foreach(
+        json_object_get(t->script->policy, "entry_intent_words"), intent, words)
+    {
+        size_t i;
+        json_t *word;
+        json_array_foreach(words, i, word)
+        {
+            size_t len;
+            char *at = (char *)find_words(
+                folded, or_empty(json_string_value(word)), &len);
+            if (!at || (found && strcmp(found, intent) != 0))
+                continue;
+            found = intent;
+            if (blank)
+                memset(at, ' ', len);
+        }
+    }
+    return found;
+}
+
+/* Resolves a message that is only a reference to a card just shown ("de
+ * tweede", "info over nummer 2", "en het tweede initiatief?"): one of the
+ * policy's ordinal_words, and besides it only reference_filler_words and
+ * words of entry_intent_words ("wat kost de tweede"). Writes the card's id
+ * to t->named and returns the intent of the question: initiative_info, or
+ * the one of the entry_intent_words found; NULL when the text is no such
+ * reference. */
+static const char *resolve_card_reference(eng_turn_t *t, const char *text)
+{
+    enum { MAX_WORDS = 16 };
+    const json_t *policy = t->script->policy;
+    json_t *shown = json_object_get(t->state, "shown");
+    long long size = (long long)json_array_size(shown);
+    if (size == 0)
+        return NULL;
+    char folded[256];
+    nlu_fold(text, strlen(text), folded, sizeof folded);
+    const char *word;
+    json_t *position;
+    long long index = -1;
+    json_object_foreach(json_object_get(policy, "ordinal_words"), word,
+                        position)
+    {
+        size_t len;
+        char *at = (char *)find_words(folded, word, &len);
+        if (!at)
+            continue;
+        long long n = json_integer_value(position);
+        index = n > 0 ? n - 1 : size + n;
+        memset(at, ' ', len);
+        break;
+    }
+    if (index < 0 || index >= size)
+        return NULL;
+    const char *intent = entry_intent_by_words(t, folded, 1);
+    nlu_token_t tokens[MAX_WORDS];
+    size_t count =
+        nlu_tokenize_array(folded, strlen(folded), tokens, MAX_WORDS);
+    if (count > MAX_WORDS)
+        return NULL;
+    const json_t *fillers = json_object_get(policy, "reference_filler_words");
+    for (size_t i = 0; i < count; i++) {
+        int filler = 0;
+        size_t j;
+        json_t *item;
+        json_array_foreach(fillers, j, item)
+        {
+            if (!strcmp(or_empty(json_string_value(item)), tokens[i].folded))
+                filler = 1;
+        }
+        if (!filler)
+            return NULL;
+    }
+    snprintf(t->named, sizeof t->named, "%s",
+             or_empty(json_string_value(json_array_get(shown, index))));
+    if (!t->named[0])
+        return NULL;
+    return intent ? intent : "initiative_info";
+}
+
+/* Returns 1 when a text is a contact detail for the callback request
+ * stored earlier in the conversation, after adding it as a callback effect
+ * (the caller merges it into the open request) and thanking the visitor. */
+static int added_contact(eng_turn_t *t, const char *text)
+{
+    if (!json_is_true(json_object_get(t->state, "callback")) ||
+        !json_is_true(json_object_get(t->state, "consent")))
+        return 0;
     json_t *contact = json_object();
-    if (words > CONTACT_WORDS_MAX || !read_contact(contact, text)) {
+    if (!read_contact_message(contact, text)) {
         json_decref(contact);
         return 0;
     }
@@ -1155,12 +1290,63 @@ static int added_contact(eng_turn_t *t, const char *text)
     return 1;
 }
 
+/* Returns 1 when a text typed at the consent question is an e-mail
+ * address or phone number: the visitor gives it to be contacted, which is
+ * a yes. The detail is kept for the callback, and the consent question's
+ * yes handler follows (the name is asked next when it is missing).
+ * NOTE: a name typed at the consent question before the address is not
+ * kept, so the name is asked again. */
+static int consent_by_contact(eng_turn_t *t, const json_t *node,
+                              const char *text)
+{
+    json_t *contact = json_object();
+    if (!contact || !read_contact_message(contact, text)) {
+        json_decref(contact);
+        return 0;
+    }
+    json_object_set_new(t->state, "contact", contact);
+    t->intent = "affirm";
+    t->score = 1.0;
+    fill_debug(t);
+    if (answer_node(t, node))
+        return 1;
+    json_object_del(t->state, "contact");
+    return 0;
+}
+
+/* A question that names an initiative is about that initiative: "wat
+ * kost de Techniekacademie?" asks for its effort whatever the classifier
+ * made of it, and "nog een vraag: wat is STEMfluencers?" is no question
+ * outside the desk's topics. The words come from the policy's
+ * entry_intent_words; without one of them an unsure or out_of_scope turn
+ * asks for the entry's description. */
+static void ask_about_entry(eng_turn_t *t, const char *text)
+{
+    char folded[1024];
+    nlu_fold(text, strlen(text), folded, sizeof folded);
+    const char *intent = entry_intent_by_words(t, folded, 0);
+    if (intent) {
+        t->intent = intent;
+        t->score = 1.0;
+    } else if (!strcmp(t->intent, "out_of_scope") ||
+               t->score < t->script->clarify_below) {
+        t->intent = "initiative_info";
+        t->score = 1.0;
+    }
+}
+
 static void visitor_text(eng_turn_t *t)
 {
     const char *text = t->event->text ? t->event->text : "";
     const json_t *node = node_get(t, eng_state_str(t->state, "node"));
     snprintf(t->asked, sizeof t->asked, "%s",
              or_empty(eng_state_str(t->state, "node")));
+
+    /* The field asked for before "which initiative?" lasts one turn. */
+    char ask_field[sizeof t->field];
+    snprintf(ask_field, sizeof ask_field, "%s",
+             or_empty(eng_state_str(t->state, "ask_field")));
+    json_object_del(t->state, "ask_field");
 
     /* A name or contact detail is taken as typed: no intent or entity is
      * read from it, and only a message that is one of the policy's
@@ -1184,10 +1370,19 @@ static void visitor_text(eng_turn_t *t)
         return;
 
     /* The consent question takes yes or no: a name typed there fills no
-     * slot. */
+     * slot, and an e-mail address or phone number is a yes. */
     int consent_node = is_consent_node(node);
+    if (consent_node && consent_by_contact(t, node, text))
+        return;
     const char *ask = NULL;
-    if (!apply_command(t, text, &ask)) {
+    int command = apply_command(t, text, &ask);
+    const char *card_intent =
+        command || consent_node ? NULL : resolve_card_reference(t, text);
+    if (card_intent) {
+        t->intent = card_intent;
+        t->score = 1.0;
+        json_object_set_new(t->state, "entry", json_string(t->named));
+    } else if (!command) {
         /* Without a model (small test fixtures) only commands count. */
         if (t->content->nlu)
             nlu_parse(t->content->nlu, text, &t->nlu);
@@ -1218,10 +1413,21 @@ static void visitor_text(eng_turn_t *t)
             resolve_reference(t, text);
         if (t->named[0])
             json_object_set_new(t->state, "entry", json_string(t->named));
+        if (t->named[0])
+            ask_about_entry(t, text);
         if (is_tailored(t, text))
             json_object_set_new(t->state, "_topic",
                                 json_string("tailored_advice"));
         find_out_of_scope_topic(t, text);
+    }
+    if (t->named[0] && ask_field[0] &&
+        (!strcmp(t->intent, "initiative_info") ||
+         !in_policy_list(t, "entry_intents", t->intent)))
+        memcpy(t->field, ask_field, sizeof t->field);
+    /* At the consent question a cancel word ("laat maar") is a no. */
+    if (consent_node && is_cancel(t, text)) {
+        t->intent = "deny";
+        t->score = 1.0;
     }
     fill_debug(t);
 

@@ -376,6 +376,17 @@ static void advisor_mode_is_silent(void **ctx)
     json_decref(state);
 }
 
+/* Asks for a person and accepts the callback, which leads to the consent
+ * question. */
+static void reach_consent_question(fixture_t *f, json_t **state)
+{
+    eng_output_t out;
+    say(f, state, "intent:ask_human", &out);
+    eng_output_free(&out);
+    say(f, state, "intent:affirm", &out);
+    eng_output_free(&out);
+}
+
 static void callback_needs_consent(void **ctx)
 {
     fixture_t *f = *ctx;
@@ -394,10 +405,7 @@ static void callback_needs_consent(void **ctx)
     assert_false(json_is_true(json_object_get(state, "consent")));
     eng_output_free(&out);
 
-    say(f, &state, "intent:ask_human", &out);
-    eng_output_free(&out);
-    say(f, &state, "intent:affirm", &out);
-    eng_output_free(&out);
+    reach_consent_question(f, &state);
     say(f, &state, "intent:affirm", &out);
     assert_string_equal(last_text(&out), "Uw naam?");
     eng_output_free(&out);
@@ -497,20 +505,55 @@ static void consent_question_takes_yes_or_no(void **ctx)
     fixture_t *f = *ctx;
     json_t *state = started(f);
     eng_output_t out;
-    say(f, &state, "intent:ask_human", &out);
-    eng_output_free(&out);
-    say(f, &state, "intent:affirm", &out);
-    eng_output_free(&out);
+    reach_consent_question(f, &state);
     say(f, &state, "slot:goal=talent", &out);
     assert_string_equal(last_text(&out), "Ik heb uw toestemming nodig.");
     assert_string_equal(json_string_value(json_object_get(state, "node")),
                         "ask_consent");
     eng_output_free(&out);
-    say(f, &state, "An Peeters", &out);
+    /* Answers that are neither yes nor no never count as a no. */
+    for (int i = 0; i < 3; i++) {
+        say(f, &state, "An Peeters", &out);
+        assert_string_equal(last_text(&out), "Ik heb uw toestemming nodig.");
+        assert_string_equal(json_string_value(json_object_get(state, "node")),
+                            "ask_consent");
+        assert_false(json_is_true(json_object_get(state, "consent")));
+        eng_output_free(&out);
+    }
+    say(f, &state, "laat maar", &out);
     assert_string_equal(json_string_value(json_object_get(
                             json_array_get(out.messages, 0), "text")),
                         "Ik bewaar niets.");
     assert_false(json_is_true(json_object_get(state, "consent")));
+    eng_output_free(&out);
+    json_decref(state);
+}
+
+static void contact_at_consent_question_is_yes(void **ctx)
+{
+    fixture_t *f = *ctx;
+    json_t *state = started(f);
+    eng_output_t out;
+    reach_consent_question(f, &state);
+    say(f, &state, "an@example.be", &out);
+    assert_true(json_is_true(json_object_get(state, "consent")));
+    assert_string_equal(json_string_value(json_object_get(state, "node")),
+                        "collect_name");
+    eng_output_free(&out);
+    say(f, &state, "An Peeters", &out);
+    json_t *effect = NULL;
+    size_t i;
+    json_t *e;
+    json_array_foreach(out.effects, i, e)
+    {
+        if (!strcmp(json_string_value(json_object_get(e, "type")), "callback"))
+            effect = e;
+    }
+    assert_non_null(effect);
+    assert_string_equal(json_string_value(json_object_get(effect, "email")),
+                        "an@example.be");
+    assert_string_equal(json_string_value(json_object_get(effect, "name")),
+                        "An Peeters");
     eng_output_free(&out);
     json_decref(state);
 }
@@ -635,6 +678,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(acknowledgements_vary, setup, teardown),
         cmocka_unit_test_setup_teardown(consent_question_takes_yes_or_no, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(contact_at_consent_question_is_yes,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(capture_stops_only_on_cancel_words,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(unknown_version_starts_over, setup,

@@ -312,6 +312,7 @@ static void model_names_intents(void **state)
         "return_on_investment",
         "checklist",
         "good_practice",
+        "dos_donts",
         "partner_contact",
         "offer_to_schools",
         "answer_slot",
@@ -325,7 +326,7 @@ static void model_names_intents(void **state)
     for (size_t i = 0; i < sizeof required / sizeof *required; i++)
         assert_true(nlu_has_intent(model, required[i]));
     assert_false(nlu_has_intent(model, "no_such_intent"));
-    assert_int_equal(nlu_intent_count(model), 22);
+    assert_int_equal(nlu_intent_count(model), 23);
     assert_non_null(nlu_intent_name(model, 0));
     assert_null(nlu_intent_name(model, nlu_intent_count(model)));
     assert_string_equal(nlu_entity_kind_name(NLU_ENT_REGION), "region");
