@@ -1,7 +1,9 @@
 /* Multinomial logistic regression over hashed sparse features, trained by
  * stochastic gradient descent, with its softmax temperature fitted on the
- * out-of-fold scores of a k-fold cross-validation. The temperature is the
- * value that minimises the negative log-likelihood of those scores, so the
+ * out-of-fold scores of a k-fold cross-validation, or afterwards on
+ * labelled lines kept apart from training
+ * (nlu_classifier_fit_temperature). The temperature is the value that
+ * minimises the negative log-likelihood of those scores, so the
  * probabilities of the final model (trained on every example) are close to
  * how often it is right. Training is deterministic: the same examples give
  * the same model. */
@@ -564,6 +566,40 @@ void nlu_classifier_predict(const nlu_classifier_t *classifier,
             probs[c] += w[c] * x;
     }
     softmax(probs, k, classifier->temperature);
+}
+
+int nlu_classifier_fit_temperature(nlu_classifier_t *classifier,
+                                   const nlu_features_t *lines,
+                                   const int *labels, size_t count)
+{
+    size_t k = classifier->class_count;
+    double *logits = malloc((count ? count : 1) * k * sizeof *logits);
+    double *scratch = malloc(k * sizeof *scratch);
+    if (!logits || !scratch) {
+        free(logits);
+        free(scratch);
+        return -1;
+    }
+    for (size_t i = 0; i < count; i++) {
+        double *row = logits + i * k;
+        for (size_t c = 0; c < k; c++)
+            row[c] = classifier->bias[c];
+        for (size_t f = 0; f < lines[i].count; f++) {
+            const float *w =
+                nlu_classifier_row(classifier, lines[i].items[f].hash);
+            if (!w)
+                continue;
+            double x = lines[i].items[f].value;
+            for (size_t c = 0; c < k; c++)
+                row[c] += w[c] * x;
+        }
+    }
+    if (count > 0)
+        classifier->temperature =
+            fit_temperature(logits, labels, count, k, scratch);
+    free(logits);
+    free(scratch);
+    return 0;
 }
 
 double nlu_classifier_temperature(const nlu_classifier_t *classifier)

@@ -127,6 +127,13 @@ void nlu_classifier_probabilities(const nlu_classifier_t *classifier,
                                   const float *sums, double scale,
                                   double *probs);
 
+/* Sets the softmax temperature to the one that fits `count` labelled
+ * feature lists best (least negative log-likelihood), in place of the one
+ * from cross-validation. Returns 0, or -1 when out of memory. */
+int nlu_classifier_fit_temperature(nlu_classifier_t *classifier,
+                                   const nlu_features_t *lines,
+                                   const int *labels, size_t count);
+
 /* Returns the softmax temperature chosen by calibration. */
 double nlu_classifier_temperature(const nlu_classifier_t *classifier);
 

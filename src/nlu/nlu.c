@@ -5,6 +5,7 @@
 #include "nlu/nlu.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,13 @@
 
 /* Folds used to calibrate the classifier on held-out examples. */
 #define CALIBRATION_FOLDS 5
+
+/* Messages labelled with their intent in the intents folder: when the file
+ * is there, the classifier's temperature is fitted on them instead of on
+ * the cross-validation. The examples are written to teach each intent's
+ * range and are harder than real messages, so a temperature fitted on
+ * their folds leaves the scores of real messages too low. */
+#define CALIBRATION_FILE "calibration.tsv"
 
 /* Texts up to this many bytes are folded into a stack buffer for the
  * rules, and longer ones into a heap buffer. */
@@ -230,6 +238,120 @@ done:
     return rc;
 }
 
+/* Reads one line of the calibration file (modified in place) into
+ * `*features` and `*label`. Returns 1 for a labelled line, 0 for a blank
+ * or comment line, and -1 after adding an error to `errs`. */
+static int calibration_line(nlu_model_t *model, const nlu_intent_set_t *set,
+                            char *text, const char *path, int number,
+                            nlu_features_t *features, int *label,
+                            content_errors_t *errs)
+{
+    size_t len = strlen(text);
+    while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+        text[--len] = '\0';
+    if (len == 0 || text[0] == '#')
+        return 0;
+    char *name = strchr(text, '\t');
+    if (!name || name == text) {
+        content_errors_add(errs, path, number, 1,
+                           "write the message, a tab and the intent name",
+                           "missing message or tab");
+        return -1;
+    }
+    *name++ = '\0';
+    *label = -1;
+    for (size_t i = 0; i < set->count; i++)
+        if (strcmp(set->items[i].name, name) == 0)
+            *label = (int)i;
+    if (*label < 0) {
+        content_errors_add(errs, path, number, (int)(name - text) + 1,
+                           "use the name of an intent in intents/*.json",
+                           "unknown intent \"%s\"", name);
+        return -1;
+    }
+    nlu_entity_t entities[NLU_MAX_ENTITIES];
+    size_t entity_count =
+        nlu_extract_entities(model->lang, text, entities, NLU_MAX_ENTITIES);
+    if (nlu_features_extract(model->analyzer, text, strlen(text), entities,
+                             entity_count, 0, features) < 0) {
+        content_errors_add(errs, path, number, 1,
+                           "free memory or shorten the file",
+                           "out of memory while reading the line");
+        return -1;
+    }
+    return 1;
+}
+
+/* Fits the classifier's temperature on CALIBRATION_FILE in `intents_dir`
+ * when it exists. Returns the number of lines used (0 without the file),
+ * or -1 after adding each error to `errs`. */
+static long calibrate_on_file(nlu_model_t *model, const char *intents_dir,
+                              const nlu_intent_set_t *set,
+                              content_errors_t *errs)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", intents_dir, CALIBRATION_FILE);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    nlu_features_t *lines = NULL;
+    int *labels = NULL;
+    size_t count = 0, capacity = 0;
+    char *buffer = NULL;
+    size_t buffer_size = 0;
+    int number = 0, failed = 0;
+    while (getline(&buffer, &buffer_size, f) >= 0) {
+        number++;
+        if (count == capacity) {
+            size_t cap = capacity ? capacity * 2 : 256;
+            nlu_features_t *grown_lines =
+                realloc(lines, cap * sizeof *grown_lines);
+            if (grown_lines)
+                lines = grown_lines;
+            int *grown_labels =
+                grown_lines ? realloc(labels, cap * sizeof *grown_labels)
+                            : NULL;
+            if (grown_labels)
+                labels = grown_labels;
+            if (!grown_lines || !grown_labels) {
+                content_errors_add(errs, path, number, 1,
+                                   "free memory or shorten the file",
+                                   "out of memory while reading the file");
+                failed = 1;
+                break;
+            }
+            capacity = cap;
+        }
+        memset(&lines[count], 0, sizeof lines[count]);
+        int rc = calibration_line(model, set, buffer, path, number,
+                                  &lines[count], &labels[count], errs);
+        if (rc > 0)
+            count++;
+        else if (rc < 0)
+            failed = 1;
+    }
+    free(buffer);
+    fclose(f);
+    if (!failed && count == 0) {
+        content_errors_add(errs, path, 0, 0,
+                           "add lines of a message, a tab and an intent name, "
+                           "or remove the file",
+                           "no labelled lines");
+        failed = 1;
+    }
+    if (!failed && nlu_classifier_fit_temperature(model->classifier, lines,
+                                                  labels, count) != 0) {
+        content_errors_add(errs, path, 0, 0, "free memory",
+                           "out of memory while fitting the temperature");
+        failed = 1;
+    }
+    for (size_t i = 0; i < count; i++)
+        nlu_features_free(&lines[i]);
+    free(lines);
+    free(labels);
+    return failed ? -1 : (long)count;
+}
+
 nlu_model_t *nlu_load(const char *intents_dir, const char *lang_dir,
                       content_errors_t *errs)
 {
@@ -260,13 +382,18 @@ nlu_model_t *nlu_load(const char *intents_dir, const char *lang_dir,
                                CORRECT_MODEL);
     if (build_rules(model, &set) || train(model, &set))
         goto out_of_memory;
+    long calibrated = calibrate_on_file(model, intents_dir, &set, errs);
+    if (calibrated < 0)
+        goto fail;
 
     LOG_INFO("nlu",
              "model loaded: %zu intents, %zu rules, cross-validated "
-             "accuracy %.3f, temperature %.3f",
+             "accuracy %.3f, temperature %.3f (%s)",
              model->intent_count, model->rule_count,
              nlu_classifier_cv_accuracy(model->classifier),
-             nlu_classifier_temperature(model->classifier));
+             nlu_classifier_temperature(model->classifier),
+             calibrated > 0 ? "fitted on " CALIBRATION_FILE
+                            : "fitted on the cross-validation");
     nlu_intent_set_free(&set);
     return model;
 

@@ -2,7 +2,10 @@
  * but linking only sd_nlu, so the accuracy check runs even when other
  * modules do not build.
  *
- * usage: eval_intents INTENTS_DIR LANG_DIR TEST_TSV MIN_ACCURACY */
+ * With MAX_ECE it also fails when the expected calibration error is
+ * above it.
+ *
+ * usage: eval_intents INTENTS_DIR LANG_DIR TEST_TSV MIN_ACCURACY [MAX_ECE] */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -11,9 +14,9 @@
 
 int main(int argc, char **argv)
 {
-    if (argc != 5) {
+    if (argc != 5 && argc != 6) {
         fprintf(stderr, "usage: eval_intents INTENTS_DIR LANG_DIR TEST_TSV "
-                        "MIN_ACCURACY\n");
+                        "MIN_ACCURACY [MAX_ECE]\n");
         return 2;
     }
     content_errors_t errs = {0};
@@ -36,6 +39,14 @@ int main(int argc, char **argv)
         if (accuracy < minimum) {
             fprintf(stderr, "accuracy %.3f is below the minimum %.3f\n",
                     accuracy, minimum);
+            rc = 1;
+        }
+        double ece = nlu_eval_ece(&eval);
+        if (argc == 6 && ece > strtod(argv[5], NULL)) {
+            fprintf(stderr,
+                    "expected calibration error %.3f is above the maximum "
+                    "%.3f\n",
+                    ece, strtod(argv[5], NULL));
             rc = 1;
         }
     }

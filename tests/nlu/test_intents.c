@@ -350,24 +350,38 @@ static void load_twice(void **state)
     nlu_free(NULL);
 }
 
+/* Writes `text` as the file `name` of the folder `dir`. */
+static void write_file(const char *dir, const char *name, const char *text)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
 /* Writes `json` as the only intent file of a new folder; returns its
  * path in `dir`. */
 static void write_intents(char *dir, const char *json)
 {
     strcpy(dir, "/tmp/stemdesk-intents-XXXXXX");
     assert_non_null(mkdtemp(dir));
-    char path[256];
-    snprintf(path, sizeof path, "%s/test.json", dir);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(json, f);
-    fclose(f);
+    write_file(dir, "test.json", json);
+}
+
+/* Writes `text` as the calibration file of the folder `dir`. */
+static void write_calibration(const char *dir, const char *text)
+{
+    write_file(dir, "calibration.tsv", text);
 }
 
 static void remove_intents(const char *dir)
 {
     char path[256];
     snprintf(path, sizeof path, "%s/test.json", dir);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/calibration.tsv", dir);
     unlink(path);
     rmdir(dir);
 }
@@ -396,6 +410,60 @@ static content_error_t load_broken(const char *json, size_t *count)
     content_errors_free(&errs);
     remove_intents(dir);
     return first;
+}
+
+#define TWO_INTENTS                                                            \
+    "{\"intents\": [\n"                                                        \
+    "{\"name\": \"a\", \"examples\": " TWENTY "},\n"                           \
+    "{\"name\": \"b\", \"examples\": " TWENTY_B "}]}\n"
+
+static void load_rejects_bad_calibration(void **state)
+{
+    (void)state;
+    char dir[64];
+    write_intents(dir, TWO_INTENTS);
+    write_calibration(dir, "# comment\na1\ta\nb1\tnope\nno tab here\n");
+    content_errors_t errs = {0};
+    assert_null(nlu_load(dir, "lang", &errs));
+    assert_int_equal(errs.count, 2);
+    assert_non_null(strstr(errs.items[0].file, "calibration.tsv"));
+    assert_int_equal(errs.items[0].line, 3);
+    assert_int_equal(errs.items[0].column, 4);
+    assert_non_null(strstr(errs.items[0].message, "unknown intent \"nope\""));
+    assert_int_equal(errs.items[1].line, 4);
+    assert_non_null(strstr(errs.items[1].message, "missing message or tab"));
+    content_errors_free(&errs);
+    remove_intents(dir);
+}
+
+/* Returns the top score of `text` for the model of `dir`. */
+static double top_score(const char *dir, const char *text)
+{
+    content_errors_t errs = {0};
+    nlu_model_t *model = nlu_load(dir, "lang", &errs);
+    assert_non_null(model);
+    nlu_result_t result;
+    nlu_parse(model, text, &result);
+    assert_true(result.intent_count > 0);
+    double score = result.intents[0].score;
+    nlu_free(model);
+    content_errors_free(&errs);
+    return score;
+}
+
+/* Messages labelled half wrong ask for a flatter softmax than the folds of
+ * the examples: the top score of a clear message goes down. */
+static void calibration_file_sets_temperature(void **state)
+{
+    (void)state;
+    char dir[64];
+    write_intents(dir, TWO_INTENTS);
+    double folds = top_score(dir, "a7");
+    write_calibration(dir, "a1\ta\na2\tb\nb1\tb\nb2\ta\n");
+    double file = top_score(dir, "a7");
+    if (!(file < folds - 0.1))
+        fail_msg("score %.4f with the file, %.4f without", file, folds);
+    remove_intents(dir);
 }
 
 static void load_rejects_duplicate_name(void **state)
@@ -645,6 +713,8 @@ int main(void)
         cmocka_unit_test(load_rejects_wrong_types),
         cmocka_unit_test(load_rejects_unknown_key),
         cmocka_unit_test(load_rejects_shared_example),
+        cmocka_unit_test(load_rejects_bad_calibration),
+        cmocka_unit_test(calibration_file_sets_temperature),
     };
     const struct CMUnitTest classifier_tests[] = {
         cmocka_unit_test(score_matches_feature_list),
