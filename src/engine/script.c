@@ -169,6 +169,7 @@ static void load_policy(loader_t *ld, const content_file_t *file)
                                        "callback_node",
                                        "no_consent_node",
                                        "cancel_words",
+                                       "not_names",
                                        "route_first_intents",
                                        "question_intents",
                                        "entry_intents",
@@ -231,9 +232,10 @@ static void load_policy(loader_t *ld, const content_file_t *file)
                          "[\"subsidie\"]",
                          "tailored_advice_words must be an array of strings");
 
-    const char *lists[] = {"cancel_words",     "route_first_intents",
-                           "question_intents", "entry_intents",
-                           "reference_words",  "reference_filler_words"};
+    const char *lists[] = {"cancel_words",          "not_names",
+                           "route_first_intents",   "question_intents",
+                           "entry_intents",         "reference_words",
+                           "reference_filler_words"};
     for (i = 0; i < sizeof lists / sizeof *lists; i++) {
         v = json_object_get(root, lists[i]);
         int ok = !v || json_is_array(v);
@@ -558,15 +560,11 @@ static void check_answers(loader_t *ld, const content_file_t *file,
 static void load_node(loader_t *ld, const content_file_t *file, size_t index,
                       const char *id, json_t *node)
 {
-    static const char *const keys[] = {"say",        "quick_replies",
-                                       "slot",       "capture",
-                                       "actions",    "on",
-                                       "next",       "digression",
-                                       "wait",       "note",
-                                       "retry",      "answers",
-                                       "number_as",  "hint",
-                                       "pick_entry", "resume",
-                                       NULL};
+    static const char *const keys[] = {
+        "say",    "quick_replies", "slot",       "capture", "actions",
+        "on",     "next",          "digression", "wait",    "note",
+        "retry",  "answers",       "number_as",  "hint",    "pick_entry",
+        "resume", "resume_say",    NULL};
     char base[160];
     snprintf(base, sizeof base, "/nodes/%s", id);
     if (!is_identifier(id))
@@ -609,6 +607,13 @@ static void load_node(loader_t *ld, const content_file_t *file, size_t index,
         content_error_at(ld->errs, file, ptr,
                          "write a string or an array of variants",
                          "hint must be a non-empty string or array of "
+                         "strings");
+    }
+    if ((v = json_object_get(node, "resume_say")) && !is_prompt(v)) {
+        snprintf(ptr, sizeof ptr, "%s/resume_say", base);
+        content_error_at(ld->errs, file, ptr,
+                         "write a string or an array of variants",
+                         "resume_say must be a non-empty string or array of "
                          "strings");
     }
     if ((v = json_object_get(node, "quick_replies"))) {

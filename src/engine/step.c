@@ -497,7 +497,17 @@ void eng_enter(eng_turn_t *t, const char *node_id)
         } else {
             if (json_object_get(node, "slot"))
                 json_object_del(t->state, "retry");
-            say_node_prompt(t, node);
+            /* A node resumed after a digression may have a shorter
+             * prompt: the welcome is not said twice. */
+            const json_t *resume_say = json_object_get(node, "resume_say");
+            if (resumed_here && resume_say) {
+                json_t *resumed = json_copy((json_t *)node);
+                json_object_set(resumed, "say", (json_t *)resume_say);
+                say_node_prompt(t, resumed);
+                json_decref(resumed);
+            } else {
+                say_node_prompt(t, node);
+            }
         }
         if (node_waits(node))
             return;
@@ -940,6 +950,12 @@ static void answer_capture(eng_turn_t *t, const json_t *node, const char *text)
         json_object_set_new(t->state, "contact", contact);
     }
     if (!strcmp(capture, "name")) {
+        /* "ok" or "ja" after "Wat is uw naam?" is no name: ask again. */
+        if (is_phrase_of(text,
+                         json_object_get(t->script->policy, "not_names"))) {
+            reprompt(t);
+            return;
+        }
         json_object_set_new(contact, "name", json_string(text));
     } else if (!read_contact(contact, text)) {
         eng_say_key(t, "contact_invalid");
