@@ -1165,6 +1165,11 @@ static void resolve_reference(eng_turn_t *t, const char *text)
             return;
         }
     }
+    /* A question about joining, cost or return that names no initiative
+     * ("hoe kunnen we meedoen") is about the one last discussed. A general
+     * request for information may be about another one. */
+    if (strcmp(t->intent, "initiative_info") != 0)
+        snprintf(t->named, sizeof t->named, "%s", last);
 }
 
 /* Reads `text` into `contact` when it is a message of contact details:
