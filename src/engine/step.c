@@ -252,7 +252,7 @@ static const char *ask_again(eng_turn_t *t, const json_t *node)
     return NULL;
 }
 
-/* Returns 1 when the state holds the detail that the capture node asks:
+/* Returns 1 when the state contains the detail that the capture node requests:
  * a name, or an e-mail address or phone number. */
 static int capture_known(eng_turn_t *t, const json_t *node)
 {
@@ -498,7 +498,7 @@ void eng_enter(eng_turn_t *t, const char *node_id)
             if (json_object_get(node, "slot"))
                 json_object_del(t->state, "retry");
             /* A node resumed after a digression may have a shorter
-             * prompt: the welcome is not said twice. */
+             * prompt: the welcome is not repeated. */
             const json_t *resume_say = json_object_get(node, "resume_say");
             if (resumed_here && resume_say) {
                 json_t *resumed = json_copy((json_t *)node);
@@ -1068,7 +1068,7 @@ static int in_policy_list(eng_turn_t *t, const char *key, const char *name)
     return 0;
 }
 
-/* Returns where the folded text holds `phrase` (folded) as whole words,
+/* Returns where the folded text contains `phrase` (folded) as whole words,
  * with its folded length in *len, or NULL. */
 static const char *find_words(const char *folded, const char *phrase,
                               size_t *len)

@@ -366,7 +366,7 @@ static int by_least_time(const void *a, const void *b)
 /* Reorders every candidate by the time it needs, least first: the entries
  * for another target group last, then those that fail more facets other
  * than the goal and the time, and those whose time is unknown after the
- * known ones; equal times keep the usual order. Returns the
+ * known ones. Equal times keep the usual order. Returns the
  * number to keep, at most `max`. */
 static size_t order_by_least_time(const kb_t *kb, kb_candidate_t *c, size_t top,
                                   size_t max)

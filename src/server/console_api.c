@@ -398,7 +398,7 @@ static int get_route(struct lws *wsi, srv_t *srv, api_session_t *session)
 
 /* Starts a content reload as SIGHUP does; srv_api_reload_done() sends the
  * response when it has finished. A failed reload keeps the running content, and
- * the answer lists each error with file, line and column. */
+ * the response lists each error with file, line and column. */
 static int reload_content(struct lws *wsi, srv_t *srv, api_session_t *session)
 {
     store_account_t account;

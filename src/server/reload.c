@@ -2,8 +2,8 @@
  * intent model and indexes the knowledge base. That takes a fraction of a
  * second, or seconds under sanitizers, and every socket would wait for it
  * on the event loop. The thread loads into a new bundle and wakes the
- * loop. The loop swaps the bundle in between two events, so no engine step
- * sees the bundle change under it. */
+ * loop. The loop swaps the bundle in between two events, so the bundle never
+ * changes during an engine step. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>

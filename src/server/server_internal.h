@@ -209,7 +209,8 @@ void srv_reload_forget(srv_t *srv, struct lws *wsi);
 /* Waits for a running load and frees the reload state. Call before the
  * lws context is destroyed: the thread wakes the loop through it. */
 void srv_reload_stop(srv_t *srv);
-/* Answers a console reload request (console_api.c): `ok`, or the errors. */
+/* Sends the response to a console reload request (console_api.c): `ok`,
+ * or the errors. */
 void srv_api_reload_done(srv_t *srv, struct lws *wsi, int ok,
                          const content_errors_t *errs);
 
