@@ -183,7 +183,7 @@
         }
     }
 
-    // The name of the advisor who holds a queue item, as colleagues see it.
+    // The name of the advisor who took a queue item, as colleagues see it.
     function advisorOf(item) {
         return item.advisor_display_name || item.advisor_name ||
             'een collega';

@@ -589,32 +589,14 @@ static void load_node(loader_t *ld, const content_file_t *file, size_t index,
     check_keys(ld, file, base, node, keys);
     char ptr[320];
     json_t *v;
-    if ((v = json_object_get(node, "say")) && !is_prompt(v)) {
-        snprintf(ptr, sizeof ptr, "%s/say", base);
-        content_error_at(ld->errs, file, ptr,
-                         "write a string or an array of variants",
-                         "say must be a non-empty string or array of strings");
-    }
-    if ((v = json_object_get(node, "retry")) && !is_prompt(v)) {
-        snprintf(ptr, sizeof ptr, "%s/retry", base);
-        content_error_at(ld->errs, file, ptr,
-                         "write a string or an array of variants",
-                         "retry must be a non-empty string or array of "
-                         "strings");
-    }
-    if ((v = json_object_get(node, "hint")) && !is_prompt(v)) {
-        snprintf(ptr, sizeof ptr, "%s/hint", base);
-        content_error_at(ld->errs, file, ptr,
-                         "write a string or an array of variants",
-                         "hint must be a non-empty string or array of "
-                         "strings");
-    }
-    if ((v = json_object_get(node, "resume_say")) && !is_prompt(v)) {
-        snprintf(ptr, sizeof ptr, "%s/resume_say", base);
-        content_error_at(ld->errs, file, ptr,
-                         "write a string or an array of variants",
-                         "resume_say must be a non-empty string or array of "
-                         "strings");
+    const char *prompts[] = {"say", "retry", "hint", "resume_say"};
+    for (size_t p = 0; p < sizeof prompts / sizeof *prompts; p++) {
+        if (!(v = json_object_get(node, prompts[p])) || is_prompt(v))
+            continue;
+        snprintf(ptr, sizeof ptr, "%s/%s", base, prompts[p]);
+        content_error_at(
+            ld->errs, file, ptr, "write a string or an array of variants",
+            "%s must be a non-empty string or array of strings", prompts[p]);
     }
     if ((v = json_object_get(node, "quick_replies"))) {
         snprintf(ptr, sizeof ptr, "%s/quick_replies", base);

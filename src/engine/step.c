@@ -292,8 +292,8 @@ static const char *slot_value_of(eng_turn_t *t, const char *slot)
         json_object_get(json_object_get(t->state, "slots"), slot), "value"));
 }
 
-/* Returns the length of `keyword` when the folded text holds it at the
- * start of a word, followed by at most two more letters ("stages" holds
+/* Returns the length of `keyword` when the folded text contains it at the
+ * start of a word, followed by at most two more letters ("stages" contains
  * "stage"), and 0 otherwise. */
 static size_t keyword_hit(const char *folded, const char *keyword)
 {
@@ -876,11 +876,12 @@ static void confirm_changes(eng_turn_t *t)
 
 /* ---- the node the visitor answers ---- */
 
-/* Keeps a phone number typed beside an e-mail address ("x@y.be of 011 22
- * 33 44"): the span from the first digit or "+" to the last digit outside
- * the address, when that span contains at least 9 digits. */
-static void set_phone_beside_email(json_t *contact, const char *text,
-                                   const char *email, size_t email_len)
+/* Sets the contact's phone number to the span of `text` from the first
+ * digit or "+" to the last digit, leaving out an e-mail address at
+ * email[0, email_len) ("x@y.be of 011 22 33 44", "mijn gsm: 0477 12 34
+ * 56"). Returns 1, or 0 when the span has fewer than 9 digits. */
+static int set_phone(json_t *contact, const char *text, const char *email,
+                     size_t email_len)
 {
     const char *first = NULL, *last = NULL;
     size_t digits = 0;
@@ -897,9 +898,10 @@ static void set_phone_beside_email(json_t *contact, const char *text,
     }
     if (digits < 9 || !first || !last ||
         (first < email && last >= email)) /* digits on both sides */
-        return;
+        return 0;
     json_object_set_new(contact, "phone",
                         json_stringn(first, (size_t)(last - first + 1)));
+    return 1;
 }
 
 /* Reads an e-mail address or a phone number from `text` into `contact`.
@@ -908,9 +910,6 @@ static void set_phone_beside_email(json_t *contact, const char *text,
 static int read_contact(json_t *contact, const char *text)
 {
     const char *at = strchr(text, '@');
-    size_t digits = 0;
-    for (const char *p = text; *p; p++)
-        digits += (*p >= '0' && *p <= '9');
     char word[160] = "";
     if (at && strchr(at, '.')) {
         const char *start = at;
@@ -922,22 +921,10 @@ static int read_contact(json_t *contact, const char *text)
         memcpy(word, start, n);
         word[n] = '\0';
         json_object_set_new(contact, "email", json_string(word));
-        set_phone_beside_email(contact, text, start, n);
+        set_phone(contact, text, start, n);
         return 1;
     }
-    if (digits >= 9) {
-        /* The number itself, from its first digit or "+" to its last
-         * digit: "mijn gsm: 0477 12 34 56" gives "0477 12 34 56". */
-        const char *first = text + strcspn(text, "+0123456789");
-        const char *last = first;
-        for (const char *p = first; *p; p++)
-            if (*p >= '0' && *p <= '9')
-                last = p;
-        json_object_set_new(contact, "phone",
-                            json_stringn(first, (size_t)(last - first + 1)));
-        return 1;
-    }
-    return 0;
+    return set_phone(contact, text, text, 0);
 }
 
 /* Handles the visitor's answer to a capture node (name or contact). */
@@ -1089,7 +1076,7 @@ static const char *find_words(const char *folded, const char *phrase,
     return NULL;
 }
 
-/* Returns 1 when the folded text holds `phrase` (folded) as whole words. */
+/* Returns 1 when the folded text contains `phrase` (folded) as whole words. */
 static int has_words(const char *folded, const char *phrase)
 {
     size_t len;
@@ -1194,7 +1181,7 @@ static int read_contact_message(json_t *contact, const char *text)
 }
 
 /* The intent of the policy's entry_intent_words whose words the folded
- * text holds ("kost" asks for the effort), or NULL. With `blank`, the words
+ * text contains ("kost" requests the effort), or NULL. With `blank`, the words
  * found are overwritten with spaces. */
 static const char *entry_intent_by_words(eng_turn_t *t, char *folded, int blank)
 {

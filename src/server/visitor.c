@@ -615,7 +615,7 @@ int srv_visitor_callback(struct lws *wsi, enum lws_callback_reasons reason,
                      "rejected a /chat upgrade from Origin %s; add it to "
                      "allowed_origins to accept it",
                      origin);
-            /* A 403 tells the client why, where a dropped connection
+            /* A 403 shows the client the reason, where a dropped connection
              * would look like a network fault. */
             lws_return_http_status(wsi, HTTP_STATUS_FORBIDDEN,
                                    "This Origin may not open /chat; the "

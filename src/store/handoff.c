@@ -389,13 +389,48 @@ int store_note_list(store_t *store, const char *conversation, json_t **out)
 
 /* ---- callback requests ---- */
 
+/* Runs a callback statement with ?1 the conversation, ?2 to ?4 the name,
+ * e-mail and phone of `effect`, ?5 the slots and ?6 `now` (when used),
+ * that returns the id of the row it wrote. Returns that id, 0 when it
+ * wrote no row, or -1 when it failed. */
+static long long write_callback(sqlite3 *db, const char *sql,
+                                const char *conversation, const json_t *effect,
+                                const char *slots_text, long long now)
+{
+    sqlite3_stmt *stmt = prepare(db, sql);
+    if (!stmt)
+        return -1;
+    sqlite3_bind_text(stmt, 1, conversation, -1, SQLITE_STATIC);
+    bind_text_or_null(stmt, 2,
+                      json_string_value(json_object_get(effect, "name")));
+    bind_text_or_null(stmt, 3,
+                      json_string_value(json_object_get(effect, "email")));
+    bind_text_or_null(stmt, 4,
+                      json_string_value(json_object_get(effect, "phone")));
+    sqlite3_bind_text(stmt, 5, slots_text, -1, SQLITE_STATIC);
+    if (sqlite3_bind_parameter_count(stmt) >= 6)
+        sqlite3_bind_int64(stmt, 6, now);
+    long long id = 0;
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        id = sqlite3_column_int64(stmt, 0);
+        rc = sqlite3_step(stmt);
+    }
+    if (rc != SQLITE_DONE) {
+        LOG_ERROR("store", "conversation %s: storing a callback failed: %s",
+                  conversation, sqlite3_errmsg(db));
+        id = -1;
+    }
+    sqlite3_finalize(stmt);
+    return id;
+}
+
 long long store_callback_add(store_t *store, const char *conversation,
                              const json_t *effect, long long now)
 {
     sqlite3 *db = store->db;
     const json_t *slots = json_object_get(effect, "slots");
     char *slots_text;
-    sqlite3_stmt *stmt;
 
     if (!json_is_true(json_object_get(effect, "consent"))) {
         LOG_WARN("store",
@@ -409,48 +444,22 @@ long long store_callback_add(store_t *store, const char *conversation,
         return -1;
     /* A conversation has one open request: a detail sent later (a phone
      * number after the e-mail address) completes it. */
-    long long id = -1;
-    stmt = prepare(db, "UPDATE callbacks SET name = COALESCE(?2, name),"
-                       " email = COALESCE(?3, email),"
-                       " phone = COALESCE(?4, phone), slots = ?5"
-                       " WHERE state = 'open' AND conversation_id ="
-                       " (SELECT id FROM conversations WHERE public_id = ?1)"
-                       " RETURNING id");
-    for (int insert = 0; insert < 2 && id < 0; insert++) {
-        if (insert)
-            stmt = prepare(db, "INSERT INTO callbacks (conversation_id, name,"
-                               " email, phone, slots, created_at)"
-                               " SELECT id, ?2, ?3, ?4, ?5, ?6 FROM"
-                               " conversations WHERE public_id = ?1"
-                               " RETURNING id");
-        if (!stmt)
-            break;
-        sqlite3_bind_text(stmt, 1, conversation, -1, SQLITE_STATIC);
-        bind_text_or_null(stmt, 2,
-                          json_string_value(json_object_get(effect, "name")));
-        bind_text_or_null(stmt, 3,
-                          json_string_value(json_object_get(effect, "email")));
-        bind_text_or_null(stmt, 4,
-                          json_string_value(json_object_get(effect, "phone")));
-        sqlite3_bind_text(stmt, 5, slots_text, -1, SQLITE_STATIC);
-        if (insert)
-            sqlite3_bind_int64(stmt, 6, now);
-        int rc = sqlite3_step(stmt);
-        if (rc == SQLITE_ROW) {
-            id = sqlite3_column_int64(stmt, 0);
-            rc = sqlite3_step(stmt);
-        }
-        if (rc != SQLITE_DONE) {
-            LOG_ERROR("store", "conversation %s: storing a callback failed: %s",
-                      conversation, sqlite3_errmsg(db));
-            id = -1;
-            insert = 2;
-        }
-        sqlite3_finalize(stmt);
-        stmt = NULL;
-    }
+    long long id = write_callback(
+        db,
+        "UPDATE callbacks SET name = COALESCE(?2, name),"
+        " email = COALESCE(?3, email), phone = COALESCE(?4, phone), slots = ?5"
+        " WHERE state = 'open' AND conversation_id ="
+        " (SELECT id FROM conversations WHERE public_id = ?1) RETURNING id",
+        conversation, effect, slots_text, now);
+    if (id == 0)
+        id = write_callback(db,
+                            "INSERT INTO callbacks (conversation_id, name,"
+                            " email, phone, slots, created_at)"
+                            " SELECT id, ?2, ?3, ?4, ?5, ?6 FROM conversations"
+                            " WHERE public_id = ?1 RETURNING id",
+                            conversation, effect, slots_text, now);
     free(slots_text);
-    return id;
+    return id > 0 ? id : -1;
 }
 
 int store_callback_list(store_t *store, json_t **out)

@@ -511,7 +511,7 @@ static void consent_question_takes_yes_or_no(void **ctx)
     assert_string_equal(json_string_value(json_object_get(state, "node")),
                         "ask_consent");
     eng_output_free(&out);
-    /* Answers that are neither yes nor no never count as a no. */
+    /* A reply that is neither yes nor no never counts as a no. */
     for (int i = 0; i < 3; i++) {
         say(f, &state, "An Peeters", &out);
         assert_string_equal(last_text(&out), "Ik heb uw toestemming nodig.");
