@@ -70,6 +70,10 @@ static const setting_t settings[] = {
      "survives a crash of the process only"},
     {"advisor_answer_seconds", SET_INT, FIELD(advisor_answer_seconds), 10,
      86400, "seconds before an unanswered takeover returns to the queue"},
+    {"advisor_reconnect_seconds", SET_INT, FIELD(advisor_reconnect_seconds), 0,
+     3600,
+     "seconds an advisor whose consoles all closed keeps the conversations "
+     "held, so that a reload of the page loses none"},
     {"office_hours", SET_OBJECT, FIELD(office_hours), 0, 0,
      "JSON object: weekday (mon..sun) to [\"HH:MM\", \"HH:MM\"]"},
     {"timezone", SET_STRING, FIELD(timezone), 0, 0,
@@ -141,6 +145,7 @@ void cfg_defaults(cfg_t *cfg)
     cfg->commit_interval_ms = 0;
     cfg->db_synchronous = strdup("full");
     cfg->advisor_answer_seconds = 120;
+    cfg->advisor_reconnect_seconds = 30;
     cfg->office_hours =
         json_pack("{s:[ss],s:[ss],s:[ss],s:[ss],s:[ss]}", "mon", "09:00",
                   "17:00", "tue", "09:00", "17:00", "wed", "09:00", "17:00",

@@ -28,10 +28,11 @@ typedef struct {
     int commit_interval_ms;  /* longest wait to group writes */
     char *db_synchronous;    /* SQLite synchronous mode: "full" or "normal" */
 
-    int advisor_answer_seconds; /* unanswered takeover returns to queue */
-    json_t *office_hours;       /* {"mon": ["09:00","17:00"], ...} */
-    char *timezone;             /* for office hours, e.g. Europe/Brussels */
-    int session_hours;          /* console login lifetime */
+    int advisor_answer_seconds;    /* unanswered takeover returns to queue */
+    int advisor_reconnect_seconds; /* a lost console keeps what it held */
+    json_t *office_hours;          /* {"mon": ["09:00","17:00"], ...} */
+    char *timezone;                /* for office hours, e.g. Europe/Brussels */
+    int session_hours;             /* console login lifetime */
     int login_attempts_per_minute;
 
     json_t *partners;        /* {"kb-id": {"url": "...", ...}} */

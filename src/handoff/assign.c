@@ -100,6 +100,16 @@ handoff_check_t handoff_check(const handoff_item_t *item,
     return HANDOFF_KEEP;
 }
 
+handoff_presence_t handoff_holder_presence(handoff_presence_t live,
+                                           long long lost_at,
+                                           int reconnect_seconds, long long now)
+{
+    if (live == HANDOFF_OFFLINE && lost_at > 0 &&
+        now - lost_at < reconnect_seconds)
+        return HANDOFF_AWAY;
+    return live;
+}
+
 /* Parses "HH:MM" into minutes past midnight; -1 when malformed. */
 static int parse_clock(const char *text)
 {

@@ -78,6 +78,17 @@ handoff_check_t handoff_check(const handoff_item_t *item,
                               handoff_presence_t holder, int answer_seconds,
                               long long now);
 
+/* Returns the presence of an advisor as the queue rules should see it.
+ * `live` is the best presence over the advisor's open consoles and
+ * `lost_at` the time the last of them closed (0 while one is open). An
+ * advisor whose consoles all closed less than `reconnect_seconds` ago
+ * counts as away, so a reload of the page keeps the conversations held;
+ * one who chose "offline" in an open console is offline at once. */
+handoff_presence_t handoff_holder_presence(handoff_presence_t live,
+                                           long long lost_at,
+                                           int reconnect_seconds,
+                                           long long now);
+
 /* Returns 1 when the office is open on `weekday` (0 Sunday to 6 Saturday)
  * at `minute` past midnight, local time, according to `office_hours`
  * ({"mon": ["09:00", "17:00"], ...}; a missing day is closed). */

@@ -122,6 +122,71 @@ static handoff_presence_t presence_of(console_t *console, long long account)
     return best;
 }
 
+static int has_console(const console_t *console, long long account)
+{
+    for (const console_socket_t *s = console->sockets; s; s = s->next)
+        if (s->ready && s->account.id == account)
+            return 1;
+    return 0;
+}
+
+/* Returns the index of `account` in the lost list, or -1. */
+static long lost_index(const console_t *console, long long account)
+{
+    for (size_t i = 0; i < console->lost_count; i++)
+        if (console->lost[i].account == account)
+            return (long)i;
+    return -1;
+}
+
+/* Notes that the last console of `account` closed at `now`. When memory
+ * runs out, the account counts as offline at once. */
+static void lost_add(console_t *console, long long account, long long now)
+{
+    long i = lost_index(console, account);
+
+    if (i >= 0) {
+        console->lost[i].lost_at = now;
+        return;
+    }
+    if (console->lost_count == console->lost_size) {
+        size_t size = console->lost_size ? console->lost_size * 2 : 8;
+        console_lost_t *grown =
+            realloc(console->lost, size * sizeof *console->lost);
+        if (!grown) {
+            LOG_WARN("console",
+                     "out of memory: the conversations of advisor "
+                     "%lld return to the queue at once",
+                     account);
+            return;
+        }
+        console->lost = grown;
+        console->lost_size = size;
+    }
+    console->lost[console->lost_count++] =
+        (console_lost_t){.account = account, .lost_at = now};
+}
+
+static void lost_remove(console_t *console, long long account)
+{
+    long i = lost_index(console, account);
+
+    if (i >= 0)
+        console->lost[i] = console->lost[--console->lost_count];
+}
+
+/* The presence of the advisor who holds a conversation, as the queue
+ * rules see it: a console that closed a moment ago may be a reload. */
+static handoff_presence_t holder_presence(console_t *console, long long account,
+                                          long long now)
+{
+    long i = lost_index(console, account);
+
+    return handoff_holder_presence(
+        presence_of(console, account), i >= 0 ? console->lost[i].lost_at : 0,
+        srv_config(console->srv)->advisor_reconnect_seconds, now);
+}
+
 json_t *console_queue_json(console_t *console)
 {
     json_t *items = NULL;
@@ -640,6 +705,7 @@ static int established(struct lws *wsi, console_socket_t *s, srv_t *srv)
     s->presence = HANDOFF_ONLINE;
     s->ready = 1;
     ensure_timer(console);
+    lost_remove(console, account.id);
     s->next = console->sockets;
     console->sockets = s;
     LOG_INFO("console", "advisor %lld connected", account.id);
@@ -745,6 +811,8 @@ int srv_console_callback(struct lws *wsi, enum lws_callback_reasons reason,
             console_t *console = console_of(srv);
             unlink_socket(console, s);
             s->ready = 0;
+            if (!has_console(console, s->account.id))
+                lost_add(console, s->account.id, now_seconds());
             LOG_INFO("console", "advisor %lld disconnected", s->account.id);
             console->queue_dirty = 1;
             broadcast_changes(console);
@@ -879,7 +947,7 @@ static void check_queue(console_t *console)
         if (handoff_state_parse(rows[i].state, &item.state) != 0)
             continue;
         handoff_check_t action =
-            handoff_check(&item, presence_of(console, item.advisor_id),
+            handoff_check(&item, holder_presence(console, item.advisor_id, now),
                           cfg->advisor_answer_seconds, now);
         if (action == HANDOFF_KEEP || srv_transaction_begin(srv) != 0)
             continue;
@@ -991,5 +1059,6 @@ void srv_console_stop(srv_t *srv)
         lws_sul_cancel(&console->timer);
     handoff_outbox_stop(console->outbox);
     srv_set_console_data(srv, NULL);
+    free(console->lost);
     free(console);
 }

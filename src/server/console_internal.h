@@ -37,9 +37,18 @@ typedef struct {
     char address[64];
 } console_login_slot_t;
 
+/* An account whose consoles all closed, and when the last one did. */
+typedef struct {
+    long long account;
+    long long lost_at; /* Unix seconds */
+} console_lost_t;
+
 typedef struct {
     srv_t *srv;
     console_socket_t *sockets;
+    console_lost_t *lost; /* accounts with no open console, growable */
+    size_t lost_count;
+    size_t lost_size;
     handoff_outbox_t *outbox;
     lws_sorted_usec_list_t timer;
     int queue_dirty;           /* broadcast the queue after the next commit */

@@ -14,6 +14,8 @@ import { addUser, login, openConsole, waitFrame } from './accounts.mjs';
 
 // The smallest value that the setting accepts.
 const ANSWER_SECONDS = 10;
+// How long a closed console keeps what its advisor held.
+const RECONNECT_SECONDS = 4;
 
 let dir;
 let desk;
@@ -26,7 +28,8 @@ before(async () => {
     addUser(dbPath, 'root', 'admin');
     desk = new Desk({
         port: await freePort(), dbPath,
-        args: ['--advisor-answer-seconds', String(ANSWER_SECONDS)],
+        args: ['--advisor-answer-seconds', String(ANSWER_SECONDS),
+               '--advisor-reconnect-seconds', String(RECONNECT_SECONDS)],
     });
     await desk.start();
 });
@@ -126,6 +129,34 @@ async function silentAdvisor(an, bo, visitor, conversation) {
     assert.equal(again.advisor, 'bo');
 }
 
+test('a console that reconnects in time keeps the conversation', async () => {
+    let an = await advisorSocket('an');
+    const { visitor, conversation } = await escalatedVisitor();
+    await take(an, conversation);
+    await visitor.next((f) => f.type === 'status' && f.state === 'advisor',
+                       5000);
+    an.ws.send(JSON.stringify({ type: 'message', conversation,
+                                text: 'Ik help u verder.' }));
+    await visitor.next((f) => f.type === 'message' && f.from === 'advisor',
+                       5000);
+
+    // A reload of the page: the socket closes and a new one opens.
+    an.ws.close();
+    await sleep((RECONNECT_SECONDS - 2) * 1000);
+    an = await advisorSocket('an');
+    await sleep(3000);
+    const changes = visitor.frames.slice(visitor.cursor)
+        .filter((f) => f.type === 'status');
+    assert.deepEqual(changes, [], 'the visitor stays with the advisor');
+    assert.ok(!(await auditActions(conversation)).includes('requeue_offline'));
+    const queue = await waitFrame(an.frames, (f) => f.type === 'queue');
+    assert.ok(queue.items.some((i) => i.conversation === conversation &&
+                                      i.state === 'taken'),
+              JSON.stringify(queue.items));
+    for (const socket of [an, visitor])
+        socket.ws.close();
+});
+
 test('advisor offline and nobody else: callback offered', async () => {
     const an = await advisorSocket('an');
     const { visitor, conversation } = await escalatedVisitor();
@@ -133,10 +164,16 @@ test('advisor offline and nobody else: callback offered', async () => {
     await visitor.next((f) => f.type === 'status' && f.state === 'advisor',
                        5000);
 
-    // Closing the only console tab takes "an" offline.
+    // Closing the only console tab takes "an" offline once the console
+    // has had its time to reconnect.
     an.ws.close();
-    const back = await visitor.next((f) => f.type === 'status', 5000);
+    const closed = Date.now();
+    const back = await visitor.next((f) => f.type === 'status',
+                                    (RECONNECT_SECONDS + 5) * 1000);
+    const waited = (Date.now() - closed) / 1000;
     assert.equal(back.state, 'bot');
+    assert.ok(waited >= RECONNECT_SECONDS - 1.5,
+              `requeued after ${waited} s, before ${RECONNECT_SECONDS} s`);
     const offer = visitor.frames.filter((f) => f.type === 'message' &&
                                         f.from === 'bot').at(-1);
     assert.match(offer.text, /geen adviseur vrij/);

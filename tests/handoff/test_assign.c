@@ -78,6 +78,32 @@ static void requeue_when_holder_offline(void **state)
                      HANDOFF_REQUEUE_OFFLINE);
 }
 
+static void reload_keeps_conversation(void **state)
+{
+    handoff_item_t item = waiting(100);
+
+    (void)state;
+    handoff_claim(&item, &an, 110);
+    /* Every console closed at 200: for 30 s the holder counts as away. */
+    assert_int_equal(handoff_holder_presence(HANDOFF_OFFLINE, 200, 30, 229),
+                     HANDOFF_AWAY);
+    assert_int_equal(
+        handoff_check(&item,
+                      handoff_holder_presence(HANDOFF_OFFLINE, 200, 30, 229),
+                      120, 229),
+        HANDOFF_KEEP);
+    assert_int_equal(handoff_holder_presence(HANDOFF_OFFLINE, 200, 30, 230),
+                     HANDOFF_OFFLINE);
+    /* "Offline" chosen in an open console counts at once. */
+    assert_int_equal(handoff_holder_presence(HANDOFF_OFFLINE, 0, 30, 229),
+                     HANDOFF_OFFLINE);
+    /* With no wait, a closed console is offline at once. */
+    assert_int_equal(handoff_holder_presence(HANDOFF_OFFLINE, 200, 0, 200),
+                     HANDOFF_OFFLINE);
+    assert_int_equal(handoff_holder_presence(HANDOFF_ONLINE, 200, 30, 229),
+                     HANDOFF_ONLINE);
+}
+
 static void requeue_when_holder_silent(void **state)
 {
     handoff_item_t item = waiting(100);
@@ -151,6 +177,7 @@ int main(void)
         cmocka_unit_test(first_claim_wins),
         cmocka_unit_test(claim_needs_online),
         cmocka_unit_test(requeue_when_holder_offline),
+        cmocka_unit_test(reload_keeps_conversation),
         cmocka_unit_test(requeue_when_holder_silent),
         cmocka_unit_test(timeout_told_once),
         cmocka_unit_test(office_hours_by_day),
