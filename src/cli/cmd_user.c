@@ -208,7 +208,7 @@ static int list(store_t *store)
 
 static int remove_account(store_t *store, const char *name)
 {
-    int rc = store_account_remove(store, name);
+    int rc = store_account_remove(store, name, (long long)time(NULL));
 
     if (rc == 1) {
         fprintf(stderr, "stemdesk user: no account named \"%s\"\n", name);
@@ -250,7 +250,15 @@ static int audit(store_t *store, const char *limit_text)
 
         gmtime_r(&at, &utc);
         strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &utc);
-        printf("%s  %-16s %-8s %s\n", when, name ? name : "(removed)",
+        char who[96];
+
+        if (!name)
+            snprintf(who, sizeof who, "(removed)");
+        else if (json_is_true(json_object_get(row, "removed")))
+            snprintf(who, sizeof who, "%s (removed)", name);
+        else
+            snprintf(who, sizeof who, "%s", name);
+        printf("%s  %-16s %-14s %s\n", when, who,
                json_string_value(json_object_get(row, "action")),
                conv ? conv : "-");
     }

@@ -201,12 +201,15 @@ int store_account_add(store_t *store, const char *name, const char *password,
         return -1;
     }
 
-    if (prepare(db,
+    if (store_begin(store) != 0 ||
+        prepare(db,
                 "INSERT INTO accounts (name, role, password_hash, created_at,"
                 " display_name) VALUES (?, ?, ?, ?, ?)",
                 &stmt) != 0) {
         snprintf(err, size, "adding account \"%s\" failed: %s", name,
                  sqlite3_errmsg(db));
+        sodium_memzero(hash, sizeof hash);
+        store_rollback(store);
         return -1;
     }
     sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
@@ -218,12 +221,18 @@ int store_account_add(store_t *store, const char *name, const char *password,
     rc = sqlite3_step(stmt);
     sqlite3_finalize(stmt);
     sodium_memzero(hash, sizeof hash);
-    if (rc == SQLITE_DONE)
-        return 0;
-    if (rc == SQLITE_CONSTRAINT)
+    if (rc == SQLITE_CONSTRAINT) {
+        store_rollback(store);
         return 1;
+    }
+    if (rc == SQLITE_DONE &&
+        store_audit_add(store, sqlite3_last_insert_rowid(db), "account_add",
+                        NULL, now) == 0 &&
+        store_commit(store) == 0)
+        return 0;
     snprintf(err, size, "adding account \"%s\" failed: %s", name,
              sqlite3_errmsg(db));
+    store_rollback(store);
     return -1;
 }
 
@@ -274,40 +283,51 @@ failed:
     return -1;
 }
 
-int store_account_remove(store_t *store, const char *name)
+int store_account_remove(store_t *store, const char *name, long long now)
 {
     sqlite3 *db = store->db;
     sqlite3_stmt *stmt = NULL;
     long long id = 0;
     int rc;
 
-    if (prepare(db, "SELECT id FROM accounts WHERE name = ?", &stmt) != 0)
+    if (store_begin(store) != 0)
         return -1;
+    if (prepare(db, "SELECT id FROM accounts WHERE name = ?", &stmt) != 0)
+        goto failed;
     sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
     rc = sqlite3_step(stmt);
     if (rc == SQLITE_ROW)
         id = sqlite3_column_int64(stmt, 0);
     sqlite3_finalize(stmt);
-    if (rc == SQLITE_DONE)
+    if (rc == SQLITE_DONE) {
+        store_rollback(store);
         return 1;
-    if (rc != SQLITE_ROW)
-        return -1;
+    }
+    if (rc != SQLITE_ROW ||
+        store_audit_add(store, id, "account_remove", NULL, now) != 0)
+        goto failed;
 
+    /* The audit entry above keeps the name; the sessions go first. */
     if (prepare(db, "DELETE FROM console_sessions WHERE account_id = ?1;",
                 &stmt) != 0)
-        return -1;
+        goto failed;
     sqlite3_bind_int64(stmt, 1, id);
     rc = sqlite3_step(stmt);
     sqlite3_finalize(stmt);
     if (rc != SQLITE_DONE)
-        return -1;
-
+        goto failed;
     if (prepare(db, "DELETE FROM accounts WHERE id = ?", &stmt) != 0)
-        return -1;
+        goto failed;
     sqlite3_bind_int64(stmt, 1, id);
     rc = sqlite3_step(stmt);
     sqlite3_finalize(stmt);
-    return rc == SQLITE_DONE ? 0 : -1;
+    if (rc != SQLITE_DONE || store_commit(store) != 0)
+        goto failed;
+    return 0;
+
+failed:
+    store_rollback(store);
+    return -1;
 }
 
 int store_account_list(store_t *store, json_t **out)
@@ -570,8 +590,9 @@ int store_audit_add(store_t *store, long long account_id, const char *action,
     int rc;
 
     if (prepare(db,
-                "INSERT INTO audit_log (at, account_id, action, conversation)"
-                " VALUES (?, ?, ?, ?)",
+                "INSERT INTO audit_log (at, account_id, action, conversation,"
+                " name) VALUES (?1, ?2, ?3, ?4,"
+                " (SELECT name FROM accounts WHERE id = ?2))",
                 &stmt) != 0)
         return -1;
     sqlite3_bind_int64(stmt, 1, now);
@@ -593,7 +614,8 @@ int store_audit_list(store_t *store, int limit, json_t **out)
 
     *out = NULL;
     if (prepare(db,
-                "SELECT l.at, l.account_id, a.name, l.action, l.conversation"
+                "SELECT l.at, l.account_id, COALESCE(a.name, l.name),"
+                " l.action, l.conversation, a.id IS NULL"
                 " FROM audit_log l LEFT JOIN accounts a ON a.id = l.account_id"
                 " ORDER BY l.id DESC LIMIT ?",
                 &stmt) != 0)
@@ -605,10 +627,11 @@ int store_audit_list(store_t *store, int limit, json_t **out)
         const char *conv = (const char *)sqlite3_column_text(stmt, 4);
         json_array_append_new(
             list,
-            json_pack("{s:I,s:I,s:o,s:s,s:o}", "at",
+            json_pack("{s:I,s:I,s:o,s:b,s:s,s:o}", "at",
                       (json_int_t)sqlite3_column_int64(stmt, 0), "account",
                       (json_int_t)sqlite3_column_int64(stmt, 1), "name",
-                      name ? json_string(name) : json_null(), "action",
+                      name ? json_string(name) : json_null(), "removed",
+                      sqlite3_column_int(stmt, 5), "action",
                       (const char *)sqlite3_column_text(stmt, 3),
                       "conversation", conv ? json_string(conv) : json_null()));
     }

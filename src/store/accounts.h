@@ -68,7 +68,8 @@ int store_account_name_valid(const char *name);
 int store_display_name_check(const char *display_name, char *err, size_t size);
 
 /* Creates an account with an Argon2id hash of `password` and an optional
- * `display_name` (NULL: visitors see the login name). Returns 0, 1 when
+ * `display_name` (NULL: visitors see the login name), and notes it in the
+ * audit log. Returns 0, 1 when
  * the name is taken, or -1 with `err` filled (invalid name or display
  * name, password too short or too long, hashing or SQLite failure). */
 int store_account_add(store_t *store, const char *name, const char *password,
@@ -83,9 +84,10 @@ int store_account_set_display_name(store_t *store, const char *name,
                                    const char *display_name, long long now,
                                    char *err, size_t size);
 
-/* Removes an account with its sessions. Returns 0, 1 when no account has
- * that name, or -1 on a SQLite failure. */
-int store_account_remove(store_t *store, const char *name);
+/* Removes an account with its sessions and notes it in the audit log.
+ * Returns 0, 1 when no account has that name, or -1 on a SQLite
+ * failure. */
+int store_account_remove(store_t *store, const char *name, long long now);
 
 /* Fills `out` with a new array of {id, name, display_name, role, created}
  * objects ordered by name, display_name null when none is set; the caller
@@ -121,7 +123,10 @@ int store_audit_add(store_t *store, long long account_id, const char *action,
                     const char *conversation, long long now);
 
 /* Fills `out` with a new array of the latest `limit` audit entries, newest
- * first: {at, account, name, action, conversation}. Returns 0 or -1. */
+ * first: {at, account, name, removed, action, conversation}. `name` is
+ * the account's name, or the name it had when a removed account made the
+ * entry (null for entries older than that record); `removed` is true once
+ * the account is gone. Returns 0 or -1. */
 int store_audit_list(store_t *store, int limit, json_t **out);
 
 #endif

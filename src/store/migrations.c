@@ -58,12 +58,18 @@ static const char migration_1[] =
 static const char migration_3[] =
     "ALTER TABLE accounts ADD COLUMN display_name TEXT;";
 
+/* The account name at the time of each audit entry, so that an entry
+ * keeps its name after the account is removed. Entries made before this
+ * migration have none. */
+static const char migration_4[] = "ALTER TABLE audit_log ADD COLUMN name TEXT;";
+
 const store_migration_t store_migrations[] = {
     {1, "conversations, messages, tokens, effects, unanswered questions",
      migration_1},
     {2, "accounts, sessions, audit, advisor queue, callbacks, partner outbox",
      store_console_schema_sql},
     {3, "display names of accounts", migration_3},
+    {4, "account names in the audit log", migration_4},
 };
 
 const size_t store_migration_count =

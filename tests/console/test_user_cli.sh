@@ -101,6 +101,10 @@ expect 2 "invalid display name: it is empty" "$password"$'\n' \
 refute "^bo " -- user list
 
 expect 0 "removed an" "" -- user remove an
+# Adding and removing are audited; a removed account keeps its name.
+expect 0 " anja  *account_add  *-$" "" -- user audit
+expect 0 " an (removed)  *account_remove  *-$" "" -- user audit
+expect 0 " an (removed)  *display_name  *-$" "" -- user audit
 expect 1 'no account named "an"' "" -- user remove an
 refute "^an " -- user list
 expect 0 "ed  *editor" "" -- user list

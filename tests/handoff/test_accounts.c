@@ -209,8 +209,8 @@ static void removed_account_loses_sessions(void **state)
         0);
     assert_int_equal(
         store_session_create(f->store, account.id, 1000, 12, token), 0);
-    assert_int_equal(store_account_remove(f->store, "an"), 0);
-    assert_int_equal(store_account_remove(f->store, "an"), 1);
+    assert_int_equal(store_account_remove(f->store, "an", 300), 0);
+    assert_int_equal(store_account_remove(f->store, "an", 300), 1);
     assert_int_equal(store_session_lookup(f->store, token, 1001, &account), 1);
 
     assert_int_equal(store_account_list(f->store, &list), 0);
@@ -218,6 +218,25 @@ static void removed_account_loses_sessions(void **state)
     assert_string_equal(
         json_string_value(json_object_get(json_array_get(list, 0), "role")),
         "editor");
+    json_decref(list);
+
+    /* Adding and removing are audited, and the entries of a removed
+     * account keep its name. */
+    assert_int_equal(store_audit_list(f->store, 10, &list), 0);
+    assert_int_equal(json_array_size(list), 3);
+    static const char *const actions[] = {"account_remove", "account_add",
+                                          "account_add"};
+    static const char *const names[] = {"an", "bert", "an"};
+    static const int removed[] = {1, 0, 1};
+    for (size_t i = 0; i < 3; i++) {
+        json_t *entry = json_array_get(list, i);
+        assert_string_equal(json_string_value(json_object_get(entry, "action")),
+                            actions[i]);
+        assert_string_equal(json_string_value(json_object_get(entry, "name")),
+                            names[i]);
+        assert_int_equal(json_is_true(json_object_get(entry, "removed")),
+                         removed[i]);
+    }
     json_decref(list);
 }
 
@@ -236,7 +255,7 @@ static void audit_lists_newest_first(void **state)
     assert_int_equal(
         store_audit_add(f->store, account.id, "take", "c0ffee", 11), 0);
     assert_int_equal(store_audit_list(f->store, 10, &list), 0);
-    assert_int_equal(json_array_size(list), 2);
+    assert_int_equal(json_array_size(list), 3);
     assert_string_equal(
         json_string_value(json_object_get(json_array_get(list, 0), "action")),
         "take");
@@ -328,7 +347,7 @@ static void display_name_added_and_set(void **state)
 
     /* The change is audited under the changed account. */
     assert_int_equal(store_audit_list(f->store, 10, &list), 0);
-    assert_int_equal(json_array_size(list), 1);
+    assert_int_equal(json_array_size(list), 3); /* two adds, one change */
     entry = json_array_get(list, 0);
     assert_string_equal(json_string_value(json_object_get(entry, "action")),
                         "display_name");
@@ -341,7 +360,7 @@ static void display_name_added_and_set(void **state)
                          f->store, "nobody", "Niemand", 2002, err, sizeof err),
                      1);
     assert_int_equal(store_audit_list(f->store, 10, &list), 0);
-    assert_int_equal(json_array_size(list), 1);
+    assert_int_equal(json_array_size(list), 3); /* two adds, one change */
     json_decref(list);
 }
 
