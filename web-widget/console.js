@@ -375,6 +375,9 @@
         case 'result':
             handleResult(frame);
             break;
+        case 'error':
+            notice(frame.message || 'Er ging iets mis.', true);
+            break;
         default:
             break;
         }

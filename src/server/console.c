@@ -85,7 +85,7 @@ static void send_new(console_socket_t *s, json_t *value)
 static void broadcast(console_t *console, const json_t *value)
 {
     for (console_socket_t *s = console->sockets; s; s = s->next)
-        if (s->ready)
+        if (s->ready && !s->ended)
             send_frame(s, value);
 }
 
@@ -698,7 +698,7 @@ static int established(struct lws *wsi, console_socket_t *s, srv_t *srv)
     memset(s, 0, sizeof *s);
     s->wsi = wsi;
     s->srv = srv;
-    if (console_authenticate(wsi, srv, &account) != 0 ||
+    if (console_authenticate(wsi, srv, &account, s->token) != 0 ||
         !store_role_allows(account.role, STORE_ACCESS_QUEUE))
         return -1;
     s->account = account;
@@ -769,8 +769,14 @@ static int writeable(console_socket_t *s)
     free(frame);
     if (n < 0)
         return -1;
-    if (s->out.head)
+    if (s->out.head) {
         lws_callback_on_writable(s->wsi);
+    } else if (s->ended) {
+        static const char reason[] = "session ended";
+        lws_close_reason(s->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+                         (unsigned char *)reason, sizeof reason - 1);
+        return -1;
+    }
     return 0;
 }
 
@@ -788,7 +794,7 @@ int srv_console_callback(struct lws *wsi, enum lws_callback_reasons reason,
             LOG_WARN("console", "socket from another origin rejected");
             return -1;
         }
-        if (console_authenticate(wsi, srv, &account) != 0) {
+        if (console_authenticate(wsi, srv, &account, NULL) != 0) {
             LOG_INFO("console", "socket without a valid session rejected");
             return -1;
         }
@@ -803,6 +809,8 @@ int srv_console_callback(struct lws *wsi, enum lws_callback_reasons reason,
     case LWS_CALLBACK_RECEIVE:
         if (!s->ready)
             return -1;
+        if (s->ended)
+            return 0; /* closing: its session no longer allows actions */
         return receive(s, in, len);
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return writeable(s);
@@ -987,10 +995,50 @@ static void check_queue(console_t *console)
     }
 }
 
+/* Seconds between two checks of the console sockets' sessions. */
+#define SESSION_CHECK_SECONDS 5
+
+/* Checks the session of every console socket again. A socket whose
+ * session ended (logout, removed account, expiry) or whose role lost the
+ * queue is told so and closed; a changed display name or role is taken
+ * over, so that the next takeover shows the new name. */
+static void check_sessions(console_t *console)
+{
+    store_t *store = srv_store(console->srv);
+    long long now = now_seconds();
+
+    for (console_socket_t *s = console->sockets; s; s = s->next) {
+        store_account_t account;
+        int rc;
+
+        if (!s->ready || s->ended)
+            continue;
+        rc = store_session_lookup(store, s->token, now, &account);
+        if (rc < 0)
+            continue; /* a database error is no reason to log out */
+        if (rc == 0 && store_role_allows(account.role, STORE_ACCESS_QUEUE)) {
+            if (strcmp(account.display_name, s->account.display_name) != 0 ||
+                account.role != s->account.role) {
+                s->account = account;
+                console->queue_dirty = 1;
+            }
+            continue;
+        }
+        LOG_INFO("console", "advisor %lld: session ended, socket closed",
+                 s->account.id);
+        send_new(s, json_pack("{s:s,s:s,s:s}", "type", "error", "code",
+                              "session_ended", "message",
+                              "Uw sessie is afgelopen. Meld u opnieuw aan."));
+        s->ended = 1;
+    }
+}
+
 static void on_timer(lws_sorted_usec_list_t *sul)
 {
     console_t *console = lws_container_of(sul, console_t, timer);
 
+    if (++console->ticks % SESSION_CHECK_SECONDS == 0)
+        check_sessions(console);
     check_queue(console);
     if (atomic_exchange(&console->outbox_changed, 0))
         console->lists_dirty = 1;

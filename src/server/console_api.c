@@ -67,17 +67,20 @@ int console_cookie_token(struct lws *wsi, char *token, size_t size)
     return -1;
 }
 
-int console_authenticate(struct lws *wsi, srv_t *srv, store_account_t *account)
+int console_authenticate(struct lws *wsi, srv_t *srv, store_account_t *account,
+                         char token[STORE_TOKEN_CHARS + 1])
 {
-    char token[STORE_TOKEN_CHARS + 2];
+    char found[STORE_TOKEN_CHARS + 2];
 
     memset(account, 0, sizeof *account);
-    if (console_cookie_token(wsi, token, sizeof token) != 0)
+    if (console_cookie_token(wsi, found, sizeof found) != 0 ||
+        store_session_lookup(srv_store(srv), found, (long long)time(NULL),
+                             account) != 0)
         return 1;
-    return store_session_lookup(srv_store(srv), token, (long long)time(NULL),
-                                account) == 0
-               ? 0
-               : 1;
+    /* A valid token is exactly STORE_TOKEN_CHARS long. */
+    if (token)
+        snprintf(token, STORE_TOKEN_CHARS + 1, "%s", found);
+    return 0;
 }
 
 int console_same_origin(struct lws *wsi)
@@ -110,7 +113,7 @@ const char *srv_console_page(struct lws *wsi, srv_t *srv, const char *uri,
         return "/login.html";
     if (!console && strcmp(uri, "/editor") != 0)
         return NULL;
-    if (console_authenticate(wsi, srv, &account) != 0) {
+    if (console_authenticate(wsi, srv, &account, NULL) != 0) {
         *redirect = "/login";
         return NULL;
     }
@@ -174,7 +177,7 @@ static int respond_error(struct lws *wsi, api_session_t *session,
 static int require(struct lws *wsi, srv_t *srv, api_session_t *session,
                    store_access_t access, store_account_t *account, int *rc)
 {
-    if (console_authenticate(wsi, srv, account) != 0) {
+    if (console_authenticate(wsi, srv, account, NULL) != 0) {
         *rc = respond_error(wsi, session, HTTP_STATUS_UNAUTHORIZED,
                             "login_required", "Meld u eerst aan.");
         return 1;
@@ -282,7 +285,7 @@ static int logout(struct lws *wsi, srv_t *srv, api_session_t *session)
     char cookie[128];
     store_account_t account;
 
-    if (console_authenticate(wsi, srv, &account) == 0 &&
+    if (console_authenticate(wsi, srv, &account, NULL) == 0 &&
         console_cookie_token(wsi, token, sizeof token) == 0) {
         long long now = (long long)time(NULL);
         if (srv_transaction_begin(srv) == 0) {
@@ -345,7 +348,7 @@ static int get_route(struct lws *wsi, srv_t *srv, api_session_t *session)
     int rc = 0;
 
     if (strcmp(session->path, "/me") == 0) {
-        if (console_authenticate(wsi, srv, &account) != 0)
+        if (console_authenticate(wsi, srv, &account, NULL) != 0)
             return respond_error(wsi, session, HTTP_STATUS_UNAUTHORIZED,
                                  "login_required", "Meld u eerst aan.");
         return respond(wsi, session, HTTP_STATUS_OK,
@@ -356,7 +359,7 @@ static int get_route(struct lws *wsi, srv_t *srv, api_session_t *session)
     }
     if (strcmp(session->path, "/facets") == 0) {
         /* Every role reads labels: advisors, editors and admins. */
-        if (console_authenticate(wsi, srv, &account) != 0)
+        if (console_authenticate(wsi, srv, &account, NULL) != 0)
             return respond_error(wsi, session, HTTP_STATUS_UNAUTHORIZED,
                                  "login_required", "Meld u eerst aan.");
         value = facet_labels(srv_config(srv));

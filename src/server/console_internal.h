@@ -28,6 +28,11 @@ typedef struct console_socket {
     char *rx; /* fragments of the current message */
     size_t rx_len;
     int ready; /* authenticated and listed */
+    /* The session cookie's token, checked again every few seconds so
+     * that a logout, a removed account or an expired session ends the
+     * socket too; `ended` closes it once its last frame is sent. */
+    char token[STORE_TOKEN_CHARS + 1];
+    int ended;
     struct console_socket *next;
 } console_socket_t;
 
@@ -56,14 +61,17 @@ typedef struct {
     int lists_dirty;           /* callbacks or failed requests changed */
     atomic_int outbox_changed; /* set by the outbox thread */
     int timer_running;
+    unsigned ticks; /* of the one-second timer */
     console_login_slot_t logins[CONSOLE_LOGIN_SLOTS];
 } console_t;
 
 console_t *console_of(srv_t *srv);
 
 /* Finds the account of the session cookie of a request. Returns 0 and
- * fills `account`, or 1 when there is no valid session. */
-int console_authenticate(struct lws *wsi, srv_t *srv, store_account_t *account);
+ * fills `account` (and `token`, when not NULL, with the cookie's token),
+ * or 1 when there is no valid session. */
+int console_authenticate(struct lws *wsi, srv_t *srv, store_account_t *account,
+                         char token[STORE_TOKEN_CHARS + 1]);
 
 /* Copies the value of the session cookie into `token`; -1 when absent. */
 int console_cookie_token(struct lws *wsi, char *token, size_t size);
