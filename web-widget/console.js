@@ -63,6 +63,9 @@
         open: storedOpen(), // conversation id shown in the middle
         openMode: null,
         retry: 1000,
+        pending: [],       // replies and notes written while disconnected
+        sent: {},          // last text sent per frame type
+        offlineNotice: false,
         labels: {},     // facet -> id -> Dutch label, from /api/facets
         slots: null,    // slots shown in the side panel
         callbacks: [],
@@ -77,11 +80,41 @@
         notice.timer = setTimeout(() => { box.hidden = true; }, 6000);
     }
 
+    // Sends a frame. Without a connection, a reply or a note waits until
+    // the console is connected again. Other actions depend on the queue at
+    // that moment, so the advisor repeats them.
     function send(frame) {
-        if (state.socket && state.socket.readyState === WebSocket.OPEN)
+        if (state.socket && state.socket.readyState === WebSocket.OPEN) {
+            if (frame.type === 'message' || frame.type === 'note')
+                state.sent[frame.type] = frame.text;
             state.socket.send(JSON.stringify(frame));
-        else
-            notice('Geen verbinding met de server. Even geduld.', true);
+            return;
+        }
+        if (frame.type === 'message' || frame.type === 'note') {
+            const same = state.pending.some((f) => f.type === frame.type &&
+                f.conversation === frame.conversation &&
+                f.text === frame.text);
+            if (!same)
+                state.pending.push(frame);
+            notice('Geen verbinding. Uw tekst wordt verstuurd zodra de ' +
+                   'verbinding terug is.', true);
+        } else {
+            notice('Geen verbinding met de server. Probeer het opnieuw ' +
+                   'zodra de verbinding terug is.', true);
+        }
+        state.offlineNotice = true;
+    }
+
+    // Sends what waited for the connection, in the order it was written.
+    function flushPending() {
+        const frames = state.pending;
+        state.pending = [];
+        for (const frame of frames)
+            send(frame);
+        if (state.offlineNotice) {
+            state.offlineNotice = false;
+            $('notice').hidden = true;
+        }
     }
 
     function waited(since) {
@@ -325,9 +358,13 @@
             notice(frame.message || 'Er ging iets mis.', true);
             return;
         }
-        if (frame.action === 'message')
+        // The box is emptied only when it still contains the text sent, so
+        // that a next reply typed meanwhile stays.
+        if (frame.action === 'message' &&
+            $('reply-text').value.trim() === state.sent.message)
             $('reply-text').value = '';
-        if (frame.action === 'note')
+        if (frame.action === 'note' &&
+            $('note-text').value.trim() === state.sent.note)
             $('note-text').value = '';
         if (RESULT_OK[frame.action])
             notice(RESULT_OK[frame.action], false);
@@ -348,6 +385,7 @@
             $('connection').textContent = 'Verbonden';
             if (state.open)
                 openConversation(state.open);
+            flushPending();
             break;
         case 'queue':
             state.queue = frame.items || [];
@@ -421,7 +459,7 @@
                 }
             }
             setTimeout(connect, state.retry);
-            state.retry = Math.min(state.retry * 2, 30000);
+            state.retry = Math.min(state.retry * 2, 5000);
         });
     }
 

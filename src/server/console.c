@@ -46,6 +46,21 @@ static const console_error_t console_errors[] = {
                       "opnieuw."},
 };
 
+/* What each field of a console frame must contain, in English for the
+ * developer of a client: the "expected" of an invalid_field result. */
+static const struct {
+    const char *field;
+    const char *expected;
+} console_fields[] = {
+    {"type", "one of the client frame types in docs/protocol.md"},
+    {"conversation", "the conversation id string of a queue item"},
+    {"state", "\"online\", \"away\" or \"offline\""},
+    {"id", "a whole number of 1 or more from the callbacks or outbox list"},
+    {"text", "a string with a character other than a space, without U+0000"},
+    {"outcome", "\"answered\", \"referred_to_partner\", "
+                "\"callback_planned\" or \"nothing_needed\""},
+};
+
 console_t *console_of(srv_t *srv)
 {
     return srv_console_data(srv);
@@ -90,26 +105,53 @@ static void broadcast(console_t *console, const json_t *value)
 }
 
 /* Sends the result of one action:
- * {"type":"result","action","ok","code","message"}. */
-static void send_result(console_socket_t *s, const char *action,
-                        const char *conversation, const char *code)
+ * {"type":"result","action","ok","code","message"}. `field` names the
+ * offending field of an invalid_field, which adds "field" and "expected";
+ * NULL otherwise. */
+static void send_result_field(console_socket_t *s, const char *action,
+                              const char *conversation, const char *code,
+                              const char *field)
 {
     json_t *frame = json_pack("{s:s,s:s,s:b}", "type", "result", "action",
                               action, "ok", code == NULL);
+    char message[128] = "Er ging iets mis.";
 
     if (conversation)
         json_object_set_new(frame, "conversation", json_string(conversation));
     if (code) {
-        const char *message = "Er ging iets mis.";
         for (size_t i = 0; i < sizeof console_errors / sizeof *console_errors;
              i++)
             if (strcmp(console_errors[i].code, code) == 0)
-                message = console_errors[i].message;
+                snprintf(message, sizeof message, "%s",
+                         console_errors[i].message);
+        if (field) {
+            snprintf(message, sizeof message,
+                     "Het veld '%s' ontbreekt of is ongeldig.", field);
+            json_object_set_new(frame, "field", json_string(field));
+        }
+        for (size_t i = 0;
+             field && i < sizeof console_fields / sizeof *console_fields; i++)
+            if (strcmp(console_fields[i].field, field) == 0)
+                json_object_set_new(frame, "expected",
+                                    json_string(console_fields[i].expected));
         json_object_set_new(frame, "code", json_string(code));
         json_object_set_new(frame, "message", json_string(message));
         srv_metrics_error(s->srv, code);
     }
     send_new(s, frame);
+}
+
+static void send_result(console_socket_t *s, const char *action,
+                        const char *conversation, const char *code)
+{
+    send_result_field(s, action, conversation, code, NULL);
+}
+
+/* Sends an invalid_field result that names `field`. */
+static void send_invalid(console_socket_t *s, const char *action,
+                         const char *conversation, const char *field)
+{
+    send_result_field(s, action, conversation, "invalid_field", field);
 }
 
 static handoff_presence_t presence_of(console_t *console, long long account)
@@ -538,7 +580,7 @@ static void close_conversation(console_socket_t *s, const char *conversation,
         if (strcmp(outcome, outcomes[i]) == 0)
             known = 1;
     if (!known) {
-        send_result(s, "close", conversation, "invalid_field");
+        send_invalid(s, "close", conversation, "outcome");
         return;
     }
     if (code) {
@@ -570,7 +612,7 @@ static void set_presence(console_socket_t *s, const char *name)
     handoff_presence_t presence;
 
     if (handoff_presence_parse(name, &presence) != 0) {
-        send_result(s, "presence", NULL, "invalid_field");
+        send_invalid(s, "presence", NULL, "state");
         return;
     }
     s->presence = presence;
@@ -586,7 +628,7 @@ static void list_action(console_socket_t *s, const char *action, long long id)
     int rc;
 
     if (id <= 0) {
-        send_result(s, action, NULL, "invalid_field");
+        send_invalid(s, action, NULL, "id");
         return;
     }
     if (strcmp(action, "callback_done") == 0)
@@ -610,13 +652,14 @@ static void list_action(console_socket_t *s, const char *action, long long id)
 static const char *text_field(console_socket_t *s, const char *action,
                               const json_t *message)
 {
-    const char *text = json_string_value(json_object_get(message, "text"));
+    const json_t *value = json_object_get(message, "text");
+    const char *text = json_string_value(value);
     const char *start = text;
 
     while (start && (*start == ' ' || *start == '\n' || *start == '\t'))
         start++;
-    if (!start || !*start) {
-        send_result(s, action, NULL, "invalid_field");
+    if (!start || !*start || strlen(text) != json_string_length(value)) {
+        send_invalid(s, action, NULL, "text");
         return NULL;
     }
     if (strlen(text) > CONSOLE_TEXT_MAX) {
@@ -633,7 +676,7 @@ static void handle_message(console_socket_t *s, const json_t *message)
     const char *text;
 
     if (!type) {
-        send_result(s, "unknown", NULL, "invalid_field");
+        send_invalid(s, "unknown", NULL, "type");
         return;
     }
     if (strcmp(type, "presence") == 0) {
@@ -653,7 +696,7 @@ static void handle_message(console_socket_t *s, const json_t *message)
         return;
     }
     if (!conversation) {
-        send_result(s, type, NULL, "invalid_field");
+        send_invalid(s, type, NULL, "conversation");
         return;
     }
 
@@ -745,8 +788,8 @@ static int receive(console_socket_t *s, const char *in, size_t len)
     if (!lws_is_final_fragment(s->wsi))
         return 0;
 
-    json_t *message =
-        json_loadb(s->rx, s->rx_len, JSON_REJECT_DUPLICATES, NULL);
+    json_t *message = json_loadb(s->rx, s->rx_len,
+                                 JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, NULL);
     free(s->rx);
     s->rx = NULL;
     s->rx_len = 0;

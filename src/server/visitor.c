@@ -47,8 +47,8 @@ static const struct {
     {"type", "the string \"hello\" or \"message\""},
     {"token", "null, or the token string of a welcome frame"},
     {"last_seq", "null, or a whole number of 0 or more"},
-    {"text", "a string of 1 to 2000 characters"},
-    {"client_id", "a string of 1 to 128 bytes"},
+    {"text", "a string of 1 to 2000 characters, without U+0000"},
+    {"client_id", "a string of 1 to 128 bytes, without U+0000"},
 };
 
 /* Sends an error frame now; `field` names the offending field, or NULL. */
@@ -398,12 +398,16 @@ static void handle_message(srv_visitor_t *v, const json_t *frame,
     }
     const json_t *text = json_object_get(frame, "text");
     const json_t *client_id = json_object_get(frame, "client_id");
-    if (!json_is_string(text) || json_string_length(text) == 0) {
+    /* Frames are read with JSON_ALLOW_NUL so that a "\u0000" is named as
+     * an invalid field, not as unreadable JSON. */
+    if (!json_is_string(text) || json_string_length(text) == 0 ||
+        strlen(json_string_value(text)) != json_string_length(text)) {
         send_error(v, "invalid_field", "text");
         return;
     }
     if (!json_is_string(client_id) || json_string_length(client_id) == 0 ||
-        json_string_length(client_id) > VISITOR_CLIENT_ID_MAX) {
+        json_string_length(client_id) > VISITOR_CLIENT_ID_MAX ||
+        strlen(json_string_value(client_id)) != json_string_length(client_id)) {
         send_error(v, "invalid_field", "client_id");
         return;
     }
@@ -459,7 +463,8 @@ static void handle_frame(srv_visitor_t *v, const char *data, size_t len)
 {
     double received = srv_now_monotonic();
     json_error_t error;
-    json_t *frame = json_loadb(data, len, JSON_REJECT_DUPLICATES, &error);
+    json_t *frame =
+        json_loadb(data, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &error);
     if (!json_is_object(frame)) {
         json_decref(frame);
         send_error(v, "invalid_json", NULL);

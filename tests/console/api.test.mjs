@@ -125,6 +125,34 @@ test('advisor socket gets hello and queue', async () => {
     ws.close();
 });
 
+test('an invalid field is named with what it must contain', async () => {
+    const advisor = await login(desk.url, 'an');
+    const { ws, frames } = await openConsole(desk.url, advisor.cookie);
+    await waitFrame(frames, (f) => f.type === 'hello');
+    const cases = [
+        [{ type: 'presence', state: 'dronken' }, 'presence', 'state',
+         /"online", "away" or "offline"/],
+        [{ type: 'close', conversation: 'ab12', outcome: 'weet ik veel' },
+         'close', 'outcome', /"answered"/],
+        [{ type: 'take' }, 'take', 'conversation', /conversation id/],
+        [{ type: 'callback_done', id: 'x' }, 'callback_done', 'id',
+         /whole number/],
+        [{ type: 'note', conversation: 'ab12', text: '   ' }, 'note', 'text',
+         /other than a space/],
+    ];
+    for (const [frame, action, field, expected] of cases) {
+        frames.length = 0;
+        ws.send(JSON.stringify(frame));
+        const result = await waitFrame(frames, (f) => f.type === 'result' &&
+                                       f.action === action);
+        assert.equal(result.code, 'invalid_field', JSON.stringify(result));
+        assert.equal(result.field, field);
+        assert.match(result.expected, expected);
+        assert.match(result.message, new RegExp(`'${field}'`));
+    }
+    ws.close();
+});
+
 test('logout ends the session', async () => {
     const advisor = await login(desk.url, 'an');
     const out = await fetch(desk.url + '/api/logout', {

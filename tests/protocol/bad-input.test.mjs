@@ -83,6 +83,10 @@ test('missing or mistyped fields get invalid_field', async () => {
         [{ type: 'message', text: 42, client_id: 'f-3' }, 'text'],
         [{ type: 'message', text: 'Hallo' }, 'client_id'],
         [{ type: 'message', text: 'Hallo', client_id: 7 }, 'client_id'],
+        // Valid JSON with a NUL character: named, not "unreadable".
+        [{ type: 'message', text: 'a\u0000b', client_id: 'f-4' }, 'text'],
+        [{ type: 'message', text: 'Hallo', client_id: 'f\u00005' },
+         'client_id'],
     ];
     for (const [frame, field] of cases) {
         visitor.send(frame);
