@@ -1,8 +1,8 @@
 // The console across a crash of the server, in headless Chromium: an
-// advisor who has taken over a conversation writes a reply while the server is
-// down. The reply waits, goes out once the console is connected again,
-// reaches the visitor, and the offline notice goes away. A reply typed
-// while the first one is on its way stays in the box.
+// advisor who has taken over a conversation writes a reply while the
+// server is down. The reply waits, goes out once the console is connected
+// again and reaches the visitor, and the offline notice goes away. A reply
+// typed while the first one is on its way stays in the box.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
