@@ -517,6 +517,103 @@ static void ask_which_entry(eng_turn_t *t, const char *field)
     t->halt = 1;
 }
 
+/* A card for `entry`: {title, url, summary, why: []}. The caller frees. */
+static json_t *entry_card(const json_t *entry)
+{
+    const char *url = json_string_value(json_object_get(entry, "url"));
+    return json_pack(
+        "{s:s, s:o, s:s, s:[]}", "title",
+        or_empty(json_string_value(json_object_get(entry, "title"))), "url",
+        url ? json_string(url) : json_null(), "summary",
+        or_empty(json_string_value(json_object_get(entry, "summary"))), "why");
+}
+
+/* Writes the labels of the facet values in `values` to `out`, joined by
+ * "; " ("lager onderwijs; secundair onderwijs, 1e graad"), because a
+ * label may contain a comma. */
+static void join_facet_labels(eng_turn_t *t, const char *facet,
+                              const json_t *values, char *out, size_t size)
+{
+    size_t used = 0, i;
+    json_t *value;
+    out[0] = '\0';
+    json_array_foreach(values, i, value)
+    {
+        const char *id = or_empty(json_string_value(value));
+        const char *label = kb_facet_label(t->content->kb, facet, id);
+        used += (size_t)snprintf(out + used, size - used, "%s%s",
+                                 used ? "; " : "", label ? label : id);
+        if (used >= size)
+            return;
+    }
+}
+
+/* Appends to `out` the facts by which two entries are compared, one line
+ * each in the summary template of the slot for that fact: target group
+ * ("Doelgroep: ..."), time (the estimate of hours per year) and region. */
+static void append_entry_facts(eng_turn_t *t, const json_t *entry, char *out,
+                               size_t size)
+{
+    const char *name;
+    json_t *slot;
+    json_object_foreach(t->script->slots, name, slot)
+    {
+        const char *entity = json_string_value(json_object_get(slot, "entity"));
+        const char *summary =
+            json_string_value(json_object_get(slot, "summary"));
+        char label[512] = "";
+        if (!entity || !summary)
+            continue;
+        if (!strcmp(entity, "time")) {
+            double per_year = json_number_value(json_object_get(
+                json_object_get(entry, "effort"), "hours_per_year"));
+            if (per_year > 0)
+                eng_time_label(t, per_year / 12.0, 1, label, sizeof label);
+        } else if (!strcmp(entity, "level")) {
+            join_facet_labels(t, entity, json_object_get(entry, "levels"),
+                              label, sizeof label);
+        } else if (!strcmp(entity, "region")) {
+            join_facet_labels(t, entity, json_object_get(entry, "regions"),
+                              label, sizeof label);
+        }
+        if (!label[0])
+            continue;
+        const char *keys[] = {"label", "slot"};
+        const char *values[] = {
+            label, json_string_value(json_object_get(slot, "label"))};
+        char line[640];
+        eng_fill(line, sizeof line, summary, keys, values, 2);
+        append_line(out, size, line);
+    }
+}
+
+/* Describes the two entries of a comparison ("wat is het verschil tussen
+ * X en Y") one after the other, after the text compare_intro: the
+ * summary of each with its target group, time and region, and a card. */
+static void compare_entries(eng_turn_t *t)
+{
+    const char *ids[] = {t->named, t->compared};
+    eng_say_key(t, "compare_intro");
+    for (size_t i = 0; i < 2; i++) {
+        const json_t *entry = kb_entry(t->content->kb, ids[i]);
+        if (!entry)
+            continue;
+        char text[ENG_TEXT_MAX];
+        snprintf(
+            text, sizeof text, "%s: %s",
+            or_empty(json_string_value(json_object_get(entry, "title"))),
+            or_empty(json_string_value(json_object_get(entry, "summary"))));
+        append_entry_facts(t, entry, text, sizeof text);
+        json_t *card = entry_card(entry);
+        eng_say(t, "bot", text, NULL, card ? json_pack("[o]", card) : NULL);
+    }
+    json_object_set_new(t->state, "entry", json_string(t->named));
+    const json_t *first = kb_entry(t->content->kb, t->named);
+    const char *type = json_string_value(json_object_get(first, "type"));
+    if (type && !strcmp(type, "initiative"))
+        json_object_set_new(t->state, "initiative", json_string(t->named));
+}
+
 /* Describes one field of the named entry. Without one, the only card
  * shown is meant; among several cards the visitor is asked which one.
  * An entry without the field (a good practice has no benefits) gives way
@@ -531,6 +628,10 @@ static void describe_entry(eng_turn_t *t, const json_t *action)
     if (t->field[0])
         field = t->field;
     const char *id = json_string_value(json_object_get(action, "entry"));
+    if (!id && t->compared[0] && t->content->kb) {
+        compare_entries(t);
+        return;
+    }
     if (!id)
         id = eng_state_str(t->state, "entry");
     json_t *shown = json_object_get(t->state, "shown");
@@ -584,11 +685,7 @@ static void describe_entry(eng_turn_t *t, const json_t *action)
                 append_line(text, sizeof text, join);
         }
     }
-    const char *url = json_string_value(json_object_get(entry, "url"));
-    json_t *card = json_pack(
-        "{s:s, s:o, s:s, s:[]}", "title", title, "url",
-        url ? json_string(url) : json_null(), "summary",
-        or_empty(json_string_value(json_object_get(entry, "summary"))), "why");
+    json_t *card = entry_card(entry);
     eng_say(t, "bot", text, NULL, card ? json_pack("[o]", card) : NULL);
 }
 

@@ -56,6 +56,11 @@ typedef struct {
     int unclear;           /* the text was not understood (unsure turn) */
     char field[32];        /* entry field asked for before "which one?" */
     int halt;              /* an action asked the visitor: stop entering */
+    /* The other entry of a comparison ("verschil tussen X en Y"), or "". */
+    char compared[KB_ID_MAX];
+    /* 1 when the bot asked a clarifying question in the previous turn, 2
+     * when it asked it once more; 0 otherwise. */
+    int clarifying;
 } eng_turn_t;
 
 /* Returns `s`, or "" for NULL. */

@@ -20,6 +20,7 @@ static const char *const required_texts[] = {
     "time_value_year",   "office_weekdays",   "office_days_every",
     "office_days_range", "office_days_list",  "office_hours_span",
     "office_and",        "office_hours_none", "contact_added",
+    "clarify_choose",    "compare_intro",
 };
 
 /* Placeholders that the engine fills in node prompts and in every text
@@ -154,6 +155,12 @@ static int is_prompt(const json_t *v)
     return 1;
 }
 
+/* Returns 1 for a non-empty array of non-empty strings. */
+static int is_string_list(const json_t *v)
+{
+    return json_is_array(v) && is_prompt(v);
+}
+
 /* ---- policy.json ---- */
 
 static void load_policy(loader_t *ld, const content_file_t *file)
@@ -177,6 +184,10 @@ static void load_policy(loader_t *ld, const content_file_t *file)
                                        "reference_filler_words",
                                        "entry_intent_words",
                                        "ordinal_words",
+                                       "option_number_words",
+                                       "answer_filler_words",
+                                       "compare_words",
+                                       "compare_joiners",
                                        "out_of_scope_topics",
                                        "note",
                                        NULL};
@@ -232,10 +243,11 @@ static void load_policy(loader_t *ld, const content_file_t *file)
                          "[\"subsidie\"]",
                          "tailored_advice_words must be an array of strings");
 
-    const char *lists[] = {"cancel_words",          "not_names",
-                           "route_first_intents",   "question_intents",
-                           "entry_intents",         "reference_words",
-                           "reference_filler_words"};
+    const char *lists[] = {
+        "cancel_words",           "not_names",           "route_first_intents",
+        "question_intents",       "entry_intents",       "reference_words",
+        "reference_filler_words", "option_number_words", "answer_filler_words",
+        "compare_words",          "compare_joiners"};
     for (i = 0; i < sizeof lists / sizeof *lists; i++) {
         v = json_object_get(root, lists[i]);
         int ok = !v || json_is_array(v);
@@ -517,11 +529,12 @@ static void check_action(loader_t *ld, const content_file_t *file,
                      "unknown action \"%s\"", name);
 }
 
-/* "answers": [{"text": ["weinig", ...], "value": "slot:time=2"}]. */
+/* "answers": [{"text": ["weinig", ...], "value": "slot:time=2"}], or with
+ * "words": ["klein"] in place of, or beside, "text". */
 static void check_answers(loader_t *ld, const content_file_t *file,
                           const char *base, const json_t *answers)
 {
-    static const char *const keys[] = {"text", "value", NULL};
+    static const char *const keys[] = {"text", "words", "value", NULL};
     char ptr[360];
     snprintf(ptr, sizeof ptr, "%s/answers", base);
     if (!json_is_array(answers)) {
@@ -538,17 +551,17 @@ static void check_answers(loader_t *ld, const content_file_t *file,
         char item[400];
         snprintf(item, sizeof item, "%s/%zu", ptr, i);
         json_t *text = json_object_get(answer, "text");
-        int ok = json_is_array(text) && json_array_size(text) > 0 &&
+        json_t *words = json_object_get(answer, "words");
+        int ok = (text || words) && (!text || is_string_list(text)) &&
+                 (!words || is_string_list(words)) &&
                  json_is_string(json_object_get(answer, "value"));
-        size_t j;
-        json_t *phrase;
-        json_array_foreach(text, j, phrase) if (!json_is_string(phrase)) ok = 0;
         if (!ok) {
             content_error_at(ld->errs, file, item,
                              "write {\"text\": [\"...\"], \"value\": "
-                             "\"slot:NAME=VALUE\"}",
-                             "an answer needs an array of texts and a "
-                             "string value");
+                             "\"slot:NAME=VALUE\"} or {\"words\": "
+                             "[\"...\"], \"value\": ...}",
+                             "an answer needs a non-empty array of texts "
+                             "or words and a string value");
             continue;
         }
         check_keys(ld, file, item, answer, keys);

@@ -631,6 +631,34 @@ static int narrower_named(const eng_turn_t *t, const nlu_entity_t *e)
     return 0;
 }
 
+/* Returns where the folded text contains `phrase` (folded) as whole words,
+ * with its folded length in *len, or NULL. */
+static const char *find_words(const char *folded, const char *phrase,
+                              size_t *len)
+{
+    char want[256];
+    nlu_fold(phrase, strlen(phrase), want, sizeof want);
+    size_t n = strlen(want);
+    if (n == 0)
+        return NULL;
+    for (const char *p = strstr(folded, want); p; p = strstr(p + 1, want)) {
+        int starts = p == folded || !isalnum((unsigned char)p[-1]);
+        int ends = !isalnum((unsigned char)p[n]);
+        if (starts && ends) {
+            *len = n;
+            return p;
+        }
+    }
+    return NULL;
+}
+
+/* Returns 1 when the folded text contains `phrase` (folded) as whole words. */
+static int has_words(const char *folded, const char *phrase)
+{
+    size_t len;
+    return find_words(folded, phrase, &len) != NULL;
+}
+
 static void apply_entities(eng_turn_t *t, const char *text)
 {
     int seen[NLU_ENT_KIND_COUNT] = {0};
@@ -725,6 +753,41 @@ static int is_phrase_of(const char *text, const json_t *list)
     return 0;
 }
 
+/* Returns 1 when the folded word `word` is one of the words of `list`,
+ * folded in turn. */
+static int word_listed(const json_t *list, const char *word)
+{
+    size_t i;
+    json_t *item;
+    json_array_foreach(list, i, item)
+    {
+        const char *listed = or_empty(json_string_value(item));
+        char folded[64];
+        nlu_fold(listed, strlen(listed), folded, sizeof folded);
+        if (!strcmp(folded, word))
+            return 1;
+    }
+    return 0;
+}
+
+/* Returns 1 when every word of the folded text is one of the policy's
+ * reference_filler_words ("info", "over", "aub"). */
+static int only_fillers(eng_turn_t *t, const char *folded)
+{
+    enum { MAX_WORDS = 16 };
+    nlu_token_t tokens[MAX_WORDS];
+    size_t count =
+        nlu_tokenize_array(folded, strlen(folded), tokens, MAX_WORDS);
+    if (count > MAX_WORDS)
+        return 0;
+    const json_t *fillers =
+        json_object_get(t->script->policy, "reference_filler_words");
+    for (size_t i = 0; i < count; i++)
+        if (!word_listed(fillers, tokens[i].folded))
+            return 0;
+    return 1;
+}
+
 /* Quick-reply values: "intent:NAME", "slot:NAME=VALUE", "ask:NAME".
  * Typing a label that was offered counts as clicking it. Returns 1 when
  * the text was a command. */
@@ -792,6 +855,133 @@ static int apply_command(eng_turn_t *t, const char *text, const char **ask)
     return 0;
 }
 
+/* Reads a short answer made of one of the node's answer "words" and the
+ * policy's answer_filler_words ("we zijn eerder klein") as the value of
+ * that answer, unless the message filled the node's slot already. A
+ * message with any other word ("niet zo groot"), or with the words of
+ * two answers, is not read. */
+static void apply_answer_words(eng_turn_t *t, const json_t *node,
+                               const char *text)
+{
+    enum { MAX_WORDS = 16 };
+    const char *slot = json_string_value(json_object_get(node, "slot"));
+    const json_t *answers = json_object_get(node, "answers");
+    if (!slot || !answers || json_object_get(t->filled, slot))
+        return;
+    nlu_token_t tokens[MAX_WORDS];
+    size_t count = nlu_tokenize_array(text, strlen(text), tokens, MAX_WORDS);
+    if (count == 0 || count > MAX_WORDS)
+        return;
+    const json_t *fillers =
+        json_object_get(t->script->policy, "answer_filler_words");
+    const char *value = NULL;
+    for (size_t i = 0; i < count; i++) {
+        const char *found = NULL;
+        size_t j;
+        json_t *answer;
+        json_array_foreach(answers, j, answer)
+        {
+            if (word_listed(json_object_get(answer, "words"), tokens[i].folded))
+                found = json_string_value(json_object_get(answer, "value"));
+        }
+        if (found && value && strcmp(found, value) != 0)
+            return;
+        if (found)
+            value = found;
+        else if (!word_listed(fillers, tokens[i].folded))
+            return;
+    }
+    const char *ask = NULL;
+    if (value)
+        apply_command(t, value, &ask);
+}
+
+/* Finds a position in the folded text and blanks it out: one of the
+ * policy's option_number_words followed by a number ("optie 2", "nummer
+ * 11"), or with `ordinals` one of its ordinal_words ("de derde"). Returns
+ * the position (1 is the first, -1 the last), or 0 when there is none. */
+static long long find_position(eng_turn_t *t, char *folded, int ordinals)
+{
+    const json_t *policy = t->script->policy;
+    size_t i;
+    json_t *item;
+    json_array_foreach(json_object_get(policy, "option_number_words"), i, item)
+    {
+        size_t len;
+        char *at =
+            (char *)find_words(folded, or_empty(json_string_value(item)), &len);
+        if (!at)
+            continue;
+        char *digits = at + len;
+        while (*digits && !isalnum((unsigned char)*digits))
+            digits++;
+        char *end;
+        long n = strtol(digits, &end, 10);
+        if (end == digits || isalnum((unsigned char)*end) || n < 1)
+            continue;
+        memset(at, ' ', (size_t)(end - at));
+        return n;
+    }
+    const char *word;
+    json_t *position;
+    json_object_foreach(json_object_get(policy, "ordinal_words"), word,
+                        position)
+    {
+        size_t len;
+        char *at = (char *)find_words(folded, word, &len);
+        if (!ordinals || !at)
+            continue;
+        memset(at, ' ', len);
+        return json_integer_value(position);
+    }
+    return 0;
+}
+
+/* Writes to `out` the value of the quick reply that a message chooses by
+ * its position among those offered ("nummer 3", "optie 2", "de tweede",
+ * "de laatste"), with only reference_filler_words beside it ("optie 2
+ * aub"). A bare ordinal chooses nothing when a label contains one
+ * itself, as "Secundair, 1e graad" does, because there "de derde" is a
+ * grade. Returns 1 when the message chooses a quick reply. */
+static int option_by_position(eng_turn_t *t, const char *text, char *out,
+                              size_t size)
+{
+    const json_t *offered = json_object_get(t->state, "offered");
+    long long count = (long long)json_array_size(offered);
+    if (count == 0)
+        return 0;
+    json_t *ordinal_words = json_object_get(t->script->policy, "ordinal_words");
+    int ordinals = 1;
+    size_t i;
+    json_t *qr;
+    json_array_foreach(offered, i, qr)
+    {
+        const char *label =
+            or_empty(json_string_value(json_object_get(qr, "label")));
+        char folded_label[256];
+        nlu_fold(label, strlen(label), folded_label, sizeof folded_label);
+        const char *word;
+        json_t *position;
+        json_object_foreach(ordinal_words, word, position)
+        {
+            if (has_words(folded_label, word))
+                ordinals = 0;
+        }
+    }
+    char folded[256];
+    nlu_fold(text, strlen(text), folded, sizeof folded);
+    long long n = find_position(t, folded, ordinals);
+    long long index = n > 0 ? n - 1 : count + n;
+    if (n == 0 || index < 0 || index >= count || !only_fillers(t, folded))
+        return 0;
+    const char *value = json_string_value(
+        json_object_get(json_array_get(offered, (size_t)index), "value"));
+    if (!value)
+        return 0;
+    snprintf(out, size, "%s", value);
+    return 1;
+}
+
 static void fill_debug(eng_turn_t *t)
 {
     json_t *intents = json_array();
@@ -836,8 +1026,48 @@ static void clarify(eng_turn_t *t)
     const char *text =
         eng_pick_variant(t, json_object_get(t->script->texts, "clarify"));
     char *expanded = eng_expand(t, text ? text : "");
+    if (json_array_size(qr) > 0)
+        json_object_set_new(t->state, "clarify", json_integer(1));
     eng_say(t, "bot", expanded ? expanded : "", qr, NULL);
     free(expanded);
+}
+
+/* Handles a yes ("ja ok") to a clarifying question, which names neither
+ * reading. With two readings the question is asked once more, pointing
+ * at the quick replies, and the turn does not count as unsure. A yes to
+ * that, or to a question with one reading, takes the first reading,
+ * which the classifier ranked highest. A reading that is itself a yes
+ * ("Ja") is taken as it is. Returns 1 when the question was asked again. */
+static int answer_clarify_yes(eng_turn_t *t)
+{
+    json_t *offered = json_object_get(t->state, "offered");
+    size_t i;
+    json_t *qr;
+    json_array_foreach(offered, i, qr)
+    {
+        const char *value = json_string_value(json_object_get(qr, "value"));
+        if (value && !strcmp(value, "intent:affirm"))
+            return 0;
+    }
+    if (json_array_size(offered) == 0)
+        return 0;
+    if (json_array_size(offered) > 1 && t->clarifying < 2) {
+        json_t *again = json_deep_copy(offered);
+        const char *text = eng_pick_variant(
+            t, json_object_get(t->script->texts, "clarify_choose"));
+        char *expanded = eng_expand(t, text ? text : "");
+        eng_say(t, "bot", expanded ? expanded : "", again, NULL);
+        free(expanded);
+        json_object_set_new(t->state, "clarify", json_integer(2));
+        return 1;
+    }
+    char value[128];
+    snprintf(value, sizeof value, "%s",
+             or_empty(json_string_value(
+                 json_object_get(json_array_get(offered, 0), "value"))));
+    const char *ask = NULL;
+    apply_command(t, value, &ask);
+    return 0;
 }
 
 /* Counts an unsure turn; escalates when the policy's limit is reached.
@@ -1055,34 +1285,6 @@ static int in_policy_list(eng_turn_t *t, const char *key, const char *name)
     return 0;
 }
 
-/* Returns where the folded text contains `phrase` (folded) as whole words,
- * with its folded length in *len, or NULL. */
-static const char *find_words(const char *folded, const char *phrase,
-                              size_t *len)
-{
-    char want[256];
-    nlu_fold(phrase, strlen(phrase), want, sizeof want);
-    size_t n = strlen(want);
-    if (n == 0)
-        return NULL;
-    for (const char *p = strstr(folded, want); p; p = strstr(p + 1, want)) {
-        int starts = p == folded || !isalnum((unsigned char)p[-1]);
-        int ends = !isalnum((unsigned char)p[n]);
-        if (starts && ends) {
-            *len = n;
-            return p;
-        }
-    }
-    return NULL;
-}
-
-/* Returns 1 when the folded text contains `phrase` (folded) as whole words. */
-static int has_words(const char *folded, const char *phrase)
-{
-    size_t len;
-    return find_words(folded, phrase, &len) != NULL;
-}
-
 /* Names the topic of a sure out_of_scope turn from the policy's
  * out_of_scope_topics ("btw" is about taxes), so that a route can point to
  * the right place. Such a topic also wins over tailored advice: "kan ik
@@ -1217,7 +1419,6 @@ static const char *entry_intent_by_words(eng_turn_t *t, char *folded, int blank)
  * reference. */
 static const char *resolve_card_reference(eng_turn_t *t, const char *text)
 {
-    enum { MAX_WORDS = 16 };
     const json_t *policy = t->script->policy;
     json_t *shown = json_object_get(t->state, "shown");
     long long size = (long long)json_array_size(shown);
@@ -1243,24 +1444,8 @@ static const char *resolve_card_reference(eng_turn_t *t, const char *text)
     if (index < 0 || index >= size)
         return NULL;
     const char *intent = entry_intent_by_words(t, folded, 1);
-    nlu_token_t tokens[MAX_WORDS];
-    size_t count =
-        nlu_tokenize_array(folded, strlen(folded), tokens, MAX_WORDS);
-    if (count > MAX_WORDS)
+    if (!only_fillers(t, folded))
         return NULL;
-    const json_t *fillers = json_object_get(policy, "reference_filler_words");
-    for (size_t i = 0; i < count; i++) {
-        int filler = 0;
-        size_t j;
-        json_t *item;
-        json_array_foreach(fillers, j, item)
-        {
-            if (!strcmp(or_empty(json_string_value(item)), tokens[i].folded))
-                filler = 1;
-        }
-        if (!filler)
-            return NULL;
-    }
     snprintf(t->named, sizeof t->named, "%s",
              or_empty(json_string_value(json_array_get(shown, index))));
     if (!t->named[0])
@@ -1298,20 +1483,100 @@ static int added_contact(eng_turn_t *t, const char *text)
     return 1;
 }
 
+/* Returns 1 when the `n` bytes at `word` look like part of a name: a
+ * capital first ("Jan", "\xC3\x89lise"), then letters, "-" or "'", and no
+ * word of the policy's not_names ("Ja", "Oké"). */
+static int is_name_word(eng_turn_t *t, const char *word, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)word;
+    int capital =
+        (u[0] >= 'A' && u[0] <= 'Z') ||
+        (n > 1 && u[0] == 0xC3 && u[1] >= 0x80 && u[1] <= 0x9E && u[1] != 0x97);
+    if (!capital || n < 2)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isalpha(u[i]) && u[i] < 0x80 && u[i] != '-' && u[i] != '\'')
+            return 0;
+    char folded[64];
+    nlu_fold(word, n, folded, sizeof folded);
+    return !word_listed(json_object_get(t->script->policy, "not_names"),
+                        folded);
+}
+
+/* Finds a name in a message of contact details ("ja, Jan Peeters,
+ * jan@firma.be"): the first run of two to four capitalised words with
+ * only spaces between them. Writes its byte span to *start and *len and
+ * returns 1, or returns 0 when there is none.
+ * NOTE: a one-word name ("Jan") and a name with a lower-case particle
+ * ("Jan van den Broeck") are not found, so the name is asked later. */
+static int find_name(eng_turn_t *t, const char *text, size_t *start,
+                     size_t *len)
+{
+    enum { NAME_WORDS_MIN = 2, NAME_WORDS_MAX = 4 };
+    size_t words = 0, first = 0, run_end = 0;
+    int open = 0; /* the run may go on with the next word */
+    size_t i = 0;
+    for (;;) {
+        size_t gap = strspn(text + i, " \t");
+        size_t at = i + gap;
+        size_t n = strcspn(text + at, " \t,;:!?");
+        if (n == 0 && !text[at])
+            break;
+        size_t bare = n;
+        while (bare > 0 && text[at + bare - 1] == '.')
+            bare--;
+        int name = bare > 0 && is_name_word(t, text + at, bare);
+        if (!name || !open || gap == 0) {
+            /* The run so far ends here. */
+            if (words >= NAME_WORDS_MIN && words <= NAME_WORDS_MAX)
+                break;
+            words = 0;
+        }
+        if (name) {
+            if (words == 0)
+                first = at;
+            words++;
+            run_end = at + bare;
+        }
+        /* A full stop or other punctuation after a word ends the run. */
+        open = name && bare == n;
+        i = at + n;
+        size_t punctuation = strspn(text + i, ",;:!?");
+        if (punctuation)
+            open = 0;
+        i += punctuation;
+    }
+    if (words < NAME_WORDS_MIN || words > NAME_WORDS_MAX)
+        return 0;
+    *start = first;
+    *len = run_end - first;
+    return 1;
+}
+
 /* Returns 1 when a text typed at the consent question is an e-mail
  * address or phone number: the visitor gives it to be contacted, which is
- * a yes. The detail is kept for the callback, and the consent question's
- * yes handler follows (the name is asked next when it is missing).
- * NOTE: a name typed at the consent question before the address is not
- * kept, so the name is asked again. */
+ * a yes. The detail is kept for the callback, with a name typed beside it
+ * ("ja, Jan Peeters, jan@firma.be"), and the consent question's yes
+ * handler follows (the name is asked next when it is missing). The words
+ * of the name do not count towards the words allowed beside the detail. */
 static int consent_by_contact(eng_turn_t *t, const json_t *node,
                               const char *text)
 {
+    char rest[1024];
+    snprintf(rest, sizeof rest, "%s", text);
+    size_t start = 0, len = 0;
+    int named = find_name(t, rest, &start, &len);
+    json_t *name = named ? json_stringn(rest + start, len) : NULL;
+    if (named)
+        memset(rest + start, ' ', len);
     json_t *contact = json_object();
-    if (!contact || !read_contact_message(contact, text)) {
+    if (!contact || !read_contact_message(contact, rest)) {
         json_decref(contact);
+        json_decref(name);
         return 0;
     }
+    if (name)
+        json_object_set_new(contact, "name", name);
     json_object_set_new(t->state, "contact", contact);
     t->intent = "affirm";
     t->score = 1.0;
@@ -1319,6 +1584,57 @@ static int consent_by_contact(eng_turn_t *t, const json_t *node,
     if (answer_node(t, node))
         return 1;
     json_object_del(t->state, "contact");
+    return 0;
+}
+
+/* Finds the two entries that a comparison names ("wat is het verschil
+ * tussen STEMfluencers en Techniekacademie?"): the text contains one of the
+ * policy's compare_words, and split at one of its compare_joiners it
+ * names one entry on each side, two different ones. Writes them to
+ * t->named and t->compared and returns 1, or returns 0. */
+static int find_compared(eng_turn_t *t, const char *text)
+{
+    const json_t *policy = t->script->policy;
+    char folded[1024];
+    nlu_fold(text, strlen(text), folded, sizeof folded);
+    int compares = 0;
+    size_t i;
+    json_t *item;
+    json_array_foreach(json_object_get(policy, "compare_words"), i, item)
+    {
+        if (has_words(folded, or_empty(json_string_value(item))))
+            compares = 1;
+    }
+    size_t length = strlen(text);
+    char lower[1024], left[1024];
+    if (!compares || !t->content->kb || length >= sizeof lower)
+        return 0;
+    /* ASCII lower case keeps the byte offsets of `text`. */
+    for (size_t k = 0; k <= length; k++)
+        lower[k] = (char)tolower((unsigned char)text[k]);
+    json_array_foreach(json_object_get(policy, "compare_joiners"), i, item)
+    {
+        const char *joiner = or_empty(json_string_value(item));
+        size_t n = strlen(joiner);
+        for (const char *p = n ? strstr(lower, joiner) : NULL; p;
+             p = strstr(p + 1, joiner)) {
+            size_t at = (size_t)(p - lower);
+            if ((at > 0 && isalnum((unsigned char)lower[at - 1])) ||
+                isalnum((unsigned char)p[n]))
+                continue;
+            memcpy(left, text, at);
+            left[at] = '\0';
+            char first[KB_ID_MAX], second[KB_ID_MAX];
+            if (kb_find_named(t->content->kb, left, first, sizeof first) &&
+                kb_find_named(t->content->kb, text + at + n, second,
+                              sizeof second) &&
+                strcmp(first, second) != 0) {
+                snprintf(t->named, sizeof t->named, "%s", first);
+                snprintf(t->compared, sizeof t->compared, "%s", second);
+                return 1;
+            }
+        }
+    }
     return 0;
 }
 
@@ -1382,6 +1698,16 @@ static void visitor_text(eng_turn_t *t)
     int consent_node = is_consent_node(node);
     if (consent_node && consent_by_contact(t, node, text))
         return;
+
+    /* At a question with quick replies, and at a clarifying question, a
+     * position ("optie 2", "de tweede") chooses a quick reply as a click
+     * would: the text becomes its value. The consent question takes only
+     * a plain yes or no. */
+    char chosen[256];
+    int question = json_object_get(node, "slot") || json_object_get(node, "on");
+    if (!consent_node && (question || t->clarifying) &&
+        option_by_position(t, text, chosen, sizeof chosen))
+        text = chosen;
     const char *ask = NULL;
     int command = apply_command(t, text, &ask);
     const char *card_intent =
@@ -1407,13 +1733,14 @@ static void visitor_text(eng_turn_t *t)
         int asks_info = t->score >= t->script->clarify_below &&
                         !json_object_get(node, "slot") &&
                         in_policy_list(t, "question_intents", t->intent);
-        if (!consent_node && !off_topic && !asks_info) {
-            apply_entities(t, text);
-            apply_number_as(t, node, text);
-        }
         if (consent_node || !t->content->kb ||
             !kb_find_named(t->content->kb, text, t->named, sizeof t->named))
             t->named[0] = '\0';
+        /* "wat is het verschil tussen X en Y" is a question about both. */
+        if (t->named[0] && find_compared(t, text)) {
+            t->intent = "initiative_info";
+            t->score = 1.0;
+        }
         if (!t->named[0] && !consent_node &&
             t->score >= t->script->clarify_below &&
             !json_object_get(node, "slot") &&
@@ -1427,6 +1754,18 @@ static void visitor_text(eng_turn_t *t)
             json_object_set_new(t->state, "_topic",
                                 json_string("tailored_advice"));
         find_out_of_scope_topic(t, text);
+        /* Nor does a turn with a topic outside the desk's ("bouwbedrijf
+         * uit Gent: subsidie voor isolatie?").
+         * NOTE: a turn that the classifier does not call out_of_scope and
+         * that has no tailored-advice word finds no topic, so
+         * "zonnepanelen" alone still fills the sector with energy. */
+        const char *topic = eng_state_str(t->state, "_topic");
+        int elsewhere = topic && strcmp(topic, "tailored_advice") != 0;
+        if (!consent_node && !off_topic && !asks_info && !elsewhere) {
+            apply_entities(t, text);
+            apply_number_as(t, node, text);
+            apply_answer_words(t, node, text);
+        }
     }
     if (t->named[0] && ask_field[0] &&
         (!strcmp(t->intent, "initiative_info") ||
@@ -1436,6 +1775,12 @@ static void visitor_text(eng_turn_t *t)
     if (consent_node && is_cancel(t, text)) {
         t->intent = "deny";
         t->score = 1.0;
+    }
+    if (t->clarifying && !command && !card_intent &&
+        !strcmp(t->intent, "affirm") && t->score >= t->script->clarify_below &&
+        answer_clarify_yes(t)) {
+        fill_debug(t);
+        return;
     }
     fill_debug(t);
 
@@ -1527,6 +1872,7 @@ static void advisor_event(eng_turn_t *t)
     const char *mode = eng_state_mode(t->state);
     switch (ev->kind) {
     case ENG_EV_ADVISOR_JOINED:
+        json_object_del(t->state, "clarify");
         json_object_set_new(
             t->state, "advisor",
             json_string(ev->advisor_name ? ev->advisor_name : ""));
@@ -1591,6 +1937,10 @@ static void run_event(eng_turn_t *t)
     case ENG_EV_VISITOR_TEXT:
         json_object_set_new(t->state, "turn",
                             json_integer(state_int(t->state, "turn") + 1));
+        /* A clarifying question is answered in the next message or not
+         * at all. */
+        t->clarifying = (int)state_int(t->state, "clarify");
+        json_object_del(t->state, "clarify");
         /* The bot never speaks while an advisor has the conversation or
          * after it was closed. */
         if (!strcmp(mode, "advisor") || !strcmp(mode, "closed"))
