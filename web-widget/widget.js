@@ -383,7 +383,23 @@
             }
         });
         input.addEventListener('input', fitInput);
+        input.addEventListener('paste', noticeLongPaste);
         restart.addEventListener('click', restartConversation);
+    }
+
+    /* maxlength cuts a pasted text without a warning, so a notice says
+     * when the paste does not fit in the box. */
+    function noticeLongPaste(event)
+    {
+        var data = event.clipboardData;
+        var pasted = data ? data.getData('text/plain') : '';
+        var input = ui.input;
+        var kept = input.value.length -
+                   (input.selectionEnd - input.selectionStart);
+        if (pasted.length > MAX_TEXT - kept)
+            notice('Uw tekst is langer dan ' + MAX_TEXT + ' tekens. Alleen ' +
+                   'het begin staat in het vak. Stuur de rest in een ' +
+                   'volgend bericht.');
     }
 
     function fitInput()

@@ -201,13 +201,22 @@ static int start(srv_t *srv)
     tzset();
     raise_file_limit(cfg);
 
+    /* Without its web folder the desk would serve no widget and no
+     * console, so a wrong --web-dir stops it like a wrong content folder. */
     char root[PATH_MAX];
-    if (!realpath(cfg->web_dir, root)) {
-        LOG_WARN("server",
-                 "web folder %s not found (%s); pages will "
-                 "answer 404",
-                 cfg->web_dir, strerror(errno));
-        snprintf(root, sizeof root, "%s", cfg->web_dir);
+    struct stat info;
+    const char *problem = NULL;
+    if (!realpath(cfg->web_dir, root))
+        problem = strerror(errno);
+    else if (stat(root, &info) != 0 || !S_ISDIR(info.st_mode))
+        problem = "not a folder";
+    if (problem) {
+        LOG_ERROR("server",
+                  "web_dir (--web-dir) \"%s\" cannot be served: %s; give "
+                  "the folder of the widget and console pages, such as "
+                  "./web-widget from the repository root",
+                  cfg->web_dir, problem);
+        return -1;
     }
     srv->web_root = strdup(root);
 

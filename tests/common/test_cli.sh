@@ -30,6 +30,9 @@ expect 2 "port is 70000; expected a whole number from 1 to 65535" \
 expect 2 "cannot read config file /nonexistent.json" \
     -- check --config /nonexistent.json
 expect 2 'log level "loud" is invalid' -- check --log-level loud
+# A web folder that cannot be served stops serve before it listens.
+expect 1 'web_dir (--web-dir) "/nonexistent-web" cannot be served' \
+    -- serve --web-dir /nonexistent-web --db-path /nonexistent-dir/x.db
 
 if [ "$failures" -ne 0 ]; then
     echo "$failures failed"
