@@ -1013,7 +1013,12 @@ static void check_queue(console_t *console)
              * it waits again, or offers a callback when nobody else is
              * available. That message counts as the visitor's timeout
              * notice, so the waiting row gets no second one. */
-            eng_event_t event = {.kind = ENG_EV_ADVISOR_TIMEOUT};
+            /* The event names the advisor who held it, so the visitor
+             * can be told who left. */
+            eng_event_t event = {.kind = ENG_EV_ADVISOR_TIMEOUT,
+                                 .advisor_name = rows[i].advisor_name[0]
+                                                     ? rows[i].advisor_name
+                                                     : NULL};
             store_queue_requeue(store, rows[i].conversation);
             store_queue_timeout_sent(store, rows[i].conversation);
             srv_conversation_event(srv, rows[i].conversation, &event);

@@ -110,7 +110,8 @@ int store_queue_get(store_t *store, const char *conversation,
     sqlite3_stmt *stmt = prepare(
         db, "SELECT (SELECT public_id FROM conversations c WHERE c.id = "
             "conversation_id), state, advisor_id, queued_at, taken_at,"
-            " answered_at, timeout_sent FROM handoff_queue"
+            " answered_at, timeout_sent, (SELECT COALESCE(display_name, name)"
+            " FROM accounts a WHERE a.id = advisor_id) FROM handoff_queue"
             " WHERE conversation_id = (SELECT id FROM conversations WHERE "
             "public_id = ?)");
     int rc;
@@ -130,6 +131,9 @@ int store_queue_get(store_t *store, const char *conversation,
         out->taken_at = sqlite3_column_int64(stmt, 4);
         out->answered_at = sqlite3_column_int64(stmt, 5);
         out->timeout_sent = sqlite3_column_int(stmt, 6);
+        if (sqlite3_column_type(stmt, 7) != SQLITE_NULL)
+            snprintf(out->advisor_name, sizeof out->advisor_name, "%s",
+                     (const char *)sqlite3_column_text(stmt, 7));
     }
     sqlite3_finalize(stmt);
     if (rc == SQLITE_ROW)

@@ -20,6 +20,8 @@ typedef struct {
     long long taken_at;
     long long answered_at;
     int timeout_sent;
+    char advisor_name[256]; /* display name, else login name, of the holder;
+                               empty when nobody holds it */
 } store_queue_row_t;
 
 /* Puts a conversation in the queue as waiting, or back to waiting with the

@@ -121,6 +121,8 @@ static void take_first_wins(void **state)
     json_t *list = NULL;
 
     escalate(f);
+    assert_int_equal(store_queue_get(f->store, f->conversation, &row), 0);
+    assert_string_equal(row.advisor_name, "");
     assert_int_equal(store_queue_take(f->store, f->conversation, f->an, 1005),
                      0);
     assert_int_equal(store_queue_take(f->store, f->conversation, f->bert, 1006),
@@ -129,6 +131,8 @@ static void take_first_wins(void **state)
     assert_string_equal(row.state, "taken");
     assert_int_equal(row.advisor_id, f->an);
     assert_int_equal(row.taken_at, 1005);
+    /* An account without a display name is named by its login name. */
+    assert_string_equal(row.advisor_name, "an");
 
     assert_int_equal(store_queue_list(f->store, &list), 0);
     assert_string_equal(json_string_value(json_object_get(
