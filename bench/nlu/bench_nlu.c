@@ -20,10 +20,11 @@
  * With --passes N it times nothing. It parses the file once with a fresh
  * model in cold_pass() and then N times more in warm_passes(), and
  * valgrind --tool=callgrind --toggle-collect=cold_pass (or =warm_passes)
- * then counts the instructions of either alone.
+ * then counts the instructions of either alone. With --fresh FILE as well,
+ * it then parses every line of FILE once in fresh_pass().
  *
  * usage: bench_nlu INTENTS_DIR LANG_DIR TEST_TSV [SECONDS] [--fresh FILE]
- *        bench_nlu INTENTS_DIR LANG_DIR TEST_TSV --passes N */
+ *        bench_nlu INTENTS_DIR LANG_DIR TEST_TSV --passes N [--fresh FILE] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -230,11 +231,22 @@ warm_passes(const nlu_model_t *model, const nlu_eval_t *eval, long passes)
         }
 }
 
-/* Loads a fresh model and runs cold_pass() and then warm_passes(), for
- * callgrind. nlu_eval_run() would parse the file first, so the lines are
- * read with a model loaded apart. Returns the exit status. */
+/* Parses every line of a file of fresh text once. */
+__attribute__((noinline)) static void fresh_pass(const nlu_model_t *model,
+                                                 char **lines, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        nlu_result_t result;
+        nlu_parse(model, lines[i], &result);
+    }
+}
+
+/* Loads a fresh model and runs cold_pass(), warm_passes() and, when
+ * `fresh_path` is not NULL, fresh_pass() over that file, for callgrind.
+ * nlu_eval_run() would parse the file first, so the lines are read with a
+ * model loaded apart. Returns the exit status. */
 static int count_passes(const char *intents, const char *lang, const char *tsv,
-                        long passes)
+                        long passes, const char *fresh_path)
 {
     content_errors_t errs = {0};
     nlu_model_t *reader = nlu_load(intents, lang, &errs);
@@ -260,29 +272,49 @@ static int count_passes(const char *intents, const char *lang, const char *tsv,
         nlu_eval_free(&eval);
         return 1;
     }
-    cold_pass(model, &eval);
-    warm_passes(model, &eval, passes);
-    printf("{\"lines\": %zu, \"warm_passes\": %ld}\n", eval.count, passes);
+    size_t fresh_count = 0;
+    char **fresh = fresh_path ? read_lines(fresh_path, &fresh_count) : NULL;
+    int rc = fresh_path && !fresh;
+    if (rc) {
+        fprintf(stderr,
+                "bench_nlu: failed to read %s, or it has no lines; check the "
+                "path\n",
+                fresh_path);
+    } else {
+        cold_pass(model, &eval);
+        warm_passes(model, &eval, passes);
+        if (fresh)
+            fresh_pass(model, fresh, fresh_count);
+        printf("{\"lines\": %zu, \"warm_passes\": %ld, \"fresh_lines\": "
+               "%zu}\n",
+               eval.count, passes, fresh_count);
+    }
+    if (fresh) {
+        free(fresh[0]);
+        free(fresh);
+    }
     content_errors_free(&errs);
     nlu_eval_free(&eval);
     nlu_free(model);
-    return 0;
+    return rc;
 }
 
 int main(int argc, char **argv)
 {
-    if (argc == 6 && strcmp(argv[4], "--passes") == 0)
-        return count_passes(argv[1], argv[2], argv[3], atol(argv[5]));
     const char *fresh_path = NULL;
     if (argc >= 6 && strcmp(argv[argc - 2], "--fresh") == 0) {
         fresh_path = argv[argc - 1];
         argc -= 2;
     }
+    if (argc == 6 && strcmp(argv[4], "--passes") == 0)
+        return count_passes(argv[1], argv[2], argv[3], atol(argv[5]),
+                            fresh_path);
     if (argc < 4 || argc > 5) {
         fprintf(stderr,
                 "usage: bench_nlu INTENTS_DIR LANG_DIR TEST_TSV [SECONDS] "
                 "[--fresh FILE]\n"
-                "       bench_nlu INTENTS_DIR LANG_DIR TEST_TSV --passes N\n");
+                "       bench_nlu INTENTS_DIR LANG_DIR TEST_TSV --passes N "
+                "[--fresh FILE]\n");
         return 2;
     }
     double budget = argc == 5 ? strtod(argv[4], NULL) : 3.0;

@@ -457,21 +457,21 @@ const float *nlu_classifier_row(const nlu_classifier_t *classifier,
     return classifier->weights + (size_t)id * classifier->class_count;
 }
 
-/* Sets values[i] to e^values[i] for `count` values of at most 0, to
+/* Sets values[i] to e^(values[i] - shift) for `count` values of at most
+ * `shift`, the least of which minus `shift` is `least`. The exponent
+ * x = values[i] - shift is at most 0; e^x is found to
  * within a few units in the last place of exp(): x = n ln 2 + r with
  * |r| <= ln 2 / 2, e^r by its Taylor series to r^13 (the rest is below
  * 1e-17 of it), times 2^n put together in the exponent bits: the low
  * twelve bits of t, whose mantissa ends in n, plus the exponent bias. The
  * loop has no calls and no branches, so the compiler can vectorise it.
- * Values below -708, whose 2^n would not fit, go to exp() instead. */
-static void exp_nonpositive(double *values, size_t count)
+ * Exponents below -708, whose 2^n would not fit, go to exp() instead. */
+static void exp_shifted(double *values, size_t count, double shift,
+                        double least)
 {
-    int tiny = 0;
-    for (size_t i = 0; i < count; i++)
-        tiny |= !(values[i] >= -708.0);
-    if (tiny) {
+    if (!(least >= -708.0)) {
         for (size_t i = 0; i < count; i++)
-            values[i] = exp(values[i]);
+            values[i] = exp(values[i] - shift);
         return;
     }
     const double log2e = 1.4426950408889634;
@@ -479,7 +479,7 @@ static void exp_nonpositive(double *values, size_t count)
     const double ln2_lo = 1.90821492927058770002e-10;
     const double round = 6755399441055744.0; /* 1.5 * 2^52 */
     for (size_t i = 0; i < count; i++) {
-        double x = values[i];
+        double x = values[i] - shift;
         double t = x * log2e + round;
         double n = t - round;
         double r = (x - n * ln2_hi) - n * ln2_lo;
@@ -533,15 +533,17 @@ void nlu_classifier_probabilities(const nlu_classifier_t *classifier,
      * of two per class. */
     size_t k = classifier->class_count;
     double inverse = 1.0 / classifier->temperature;
-    double max = -HUGE_VAL;
-    for (size_t c = 0; c < k; c++) {
-        probs[c] = (classifier->bias[c] + sums[c] * scale) * inverse;
-        if (probs[c] > max)
-            max = probs[c];
-    }
     for (size_t c = 0; c < k; c++)
-        probs[c] -= max;
-    exp_nonpositive(probs, k);
+        probs[c] = (classifier->bias[c] + sums[c] * scale) * inverse;
+    /* Subtracting the largest logit keeps the order, so the least
+     * exponent is the least logit minus the largest. A NaN makes every
+     * probability NaN either way. */
+    double max = -HUGE_VAL, min = HUGE_VAL;
+    for (size_t c = 0; c < k; c++) {
+        max = probs[c] > max ? probs[c] : max;
+        min = probs[c] < min ? probs[c] : min;
+    }
+    exp_shifted(probs, k, max, min - max);
     double sum = 0;
     for (size_t c = 0; c < k; c++)
         sum += probs[c];

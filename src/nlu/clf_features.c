@@ -60,11 +60,25 @@ typedef struct {
     _Alignas(64) uint64_t bigram_prefix;
     float norm2; /* squared values of its w:, s: and g: features (compiled) */
     float analysis_norm2; /* squared values of its s: features (compiled) */
-    size_t part_count;
+    uint32_t part_count;
+    uint32_t stem_len;       /* bytes of stem */
     char word[NLU_PART_MAX]; /* key; empty marks a free slot */
     char stem[NLU_PART_MAX];
     char parts[MAX_PARTS][NLU_PART_MAX];
 } word_entry_t;
+
+/* Buckets of the l: feature, by the number of words. */
+#define LENGTH_BUCKETS 6
+/* Values of the n: feature: numbers of up to five digits and longer. */
+#define NUMBER_BUCKETS 6
+
+/* A feature that does not depend on the words of a text: its hash, and
+ * its weight row once nlu_analyzer_compile() has run (NULL when the
+ * classifier has none). */
+typedef struct {
+    uint64_t hash;
+    const float *row;
+} fixed_feature_t;
 
 struct nlu_analyzer {
     const nlu_lexicon_t *lexicon;
@@ -86,6 +100,13 @@ struct nlu_analyzer {
      * with the compiled sums. */
     nlu_word_memo_t *unknown;
     _Atomic(nlu_stemmer_t *) stemmers[STEMMER_POOL];
+    /* The l:, e: and n: features and the bigram prefixes of "^" and "#",
+     * made by nlu_analyzer_new(). nlu_analyzer_compile() sets the rows. */
+    fixed_feature_t length_features[LENGTH_BUCKETS];
+    fixed_feature_t entity_features[NLU_ENT_KIND_COUNT];
+    fixed_feature_t number_features[NUMBER_BUCKETS];
+    uint64_t start_prefix;
+    uint64_t number_prefix;
 };
 
 /* What a word that the analyzer does not have adds to the sums, apart
@@ -136,9 +157,11 @@ static uint64_t hash_feature(char kind, const char *text, size_t len)
     return hash_continue(h, text, len);
 }
 
+/* The hash of a word in the analyzer's table and memo, the same as a
+ * token's (nlu_token_t.hash). */
 static uint64_t hash_word(const char *word)
 {
-    return hash_feature('#', word, strlen(word));
+    return nlu_word_hash(word, strlen(word));
 }
 
 /* Returns the hash of "b:STEM|", which the stem of the next word
@@ -257,11 +280,73 @@ static word_entry_t *entries_new(size_t count)
     return entries;
 }
 
+static const char *const length_names[LENGTH_BUCKETS] = {"0", "1",   "2",
+                                                         "3", "4-6", "7+"};
+static const char *const number_names[NUMBER_BUCKETS] = {"0", "1", "2",
+                                                         "3", "4", "5"};
+
+/* Returns the l: bucket of a text of `words` words. */
+static size_t length_bucket(size_t words)
+{
+    if (words <= 3)
+        return words;
+    return words <= 6 ? 4 : 5;
+}
+
+/* Fills the hashes of the analyzer's fixed features. */
+static void fixed_features_init(nlu_analyzer_t *analyzer)
+{
+    for (size_t i = 0; i < LENGTH_BUCKETS; i++)
+        analyzer->length_features[i].hash =
+            hash_feature('l', length_names[i], strlen(length_names[i]));
+    for (size_t i = 0; i < NLU_ENT_KIND_COUNT; i++) {
+        const char *kind = nlu_entity_kind_name((nlu_entity_kind_t)i);
+        analyzer->entity_features[i].hash =
+            hash_feature('e', kind, strlen(kind));
+    }
+    for (size_t i = 0; i < NUMBER_BUCKETS; i++)
+        analyzer->number_features[i].hash =
+            hash_feature('n', number_names[i], 1);
+    analyzer->start_prefix = bigram_prefix("^");
+    analyzer->number_prefix = bigram_prefix("#");
+}
+
+/* Looks up the rows of the fixed features in `classifier`. */
+static void fixed_features_compile(nlu_analyzer_t *analyzer,
+                                   const nlu_classifier_t *classifier)
+{
+    fixed_feature_t *groups[] = {analyzer->length_features,
+                                 analyzer->entity_features,
+                                 analyzer->number_features};
+    size_t sizes[] = {LENGTH_BUCKETS, NLU_ENT_KIND_COUNT, NUMBER_BUCKETS};
+    for (size_t g = 0; g < 3; g++)
+        for (size_t i = 0; i < sizes[g]; i++)
+            groups[g][i].row =
+                nlu_classifier_row(classifier, groups[g][i].hash);
+}
+
+/* Sends a fixed feature to the state's sink, as emit_hash() would, with
+ * its row looked up beforehand when the sink adds to the sums of the
+ * compiled classifier. */
+static void emit_fixed(extract_state_t *state, const fixed_feature_t *feature,
+                       float value)
+{
+    sink_t *sink = &state->sink;
+    if (sink->list || sink->classifier != state->analyzer->classifier) {
+        emit_hash(state, feature->hash, value);
+        return;
+    }
+    sink->norm2 += (double)value * value;
+    if (feature->row)
+        add_scaled(sink->sums, feature->row, value, sink->class_count);
+}
+
 nlu_analyzer_t *nlu_analyzer_new(const nlu_lexicon_t *lexicon)
 {
     nlu_analyzer_t *analyzer = calloc(1, sizeof *analyzer);
     if (!analyzer)
         return NULL;
+    fixed_features_init(analyzer);
     analyzer->lexicon = lexicon;
     analyzer->capacity = 1024;
     analyzer->entries = entries_new(analyzer->capacity);
@@ -338,15 +423,22 @@ void nlu_analyzer_free(nlu_analyzer_t *analyzer)
 
 /* Returns the slot of `word`: its entry, or the free slot where it
  * belongs. */
-static word_entry_t *analyzer_slot(const nlu_analyzer_t *analyzer,
-                                   const char *word)
+static word_entry_t *analyzer_slot_hashed(const nlu_analyzer_t *analyzer,
+                                          const char *word, uint64_t hash)
 {
     size_t mask = analyzer->capacity - 1;
-    size_t i = (size_t)hash_word(word) & mask;
+    size_t i = (size_t)hash & mask;
     while (analyzer->entries[i].word[0] &&
            strcmp(analyzer->entries[i].word, word) != 0)
         i = (i + 1) & mask;
     return &analyzer->entries[i];
+}
+
+/* Returns the slot of `word` as analyzer_slot_hashed() does. */
+static word_entry_t *analyzer_slot(const nlu_analyzer_t *analyzer,
+                                   const char *word)
+{
+    return analyzer_slot_hashed(analyzer, word, hash_word(word));
 }
 
 /* Drops the sums of nlu_analyzer_compile(), which no longer match the
@@ -414,6 +506,7 @@ static int analyze(extract_state_t *state, const char *word,
     nlu_copy_text(entry->word, sizeof entry->word, word,
                   strnlen(word, sizeof entry->word));
     nlu_stem(state->stemmer, word, entry->stem, sizeof entry->stem);
+    entry->stem_len = (uint32_t)strlen(entry->stem);
     entry->bigram_prefix = bigram_prefix(entry->stem);
 
     char parts[MAX_PARTS][NLU_PART_MAX];
@@ -423,7 +516,7 @@ static int analyze(extract_state_t *state, const char *word,
                        : 0;
     for (size_t i = 0; i < count && i < MAX_PARTS; i++)
         stem_word(state, parts[i], entry->parts[i]);
-    entry->part_count = count < MAX_PARTS ? count : MAX_PARTS;
+    entry->part_count = (uint32_t)(count < MAX_PARTS ? count : MAX_PARTS);
     return 0;
 }
 
@@ -537,14 +630,21 @@ static void emit_word(extract_state_t *state, const char *folded,
     emit_ngrams(state, folded);
 }
 
-/* Emits the bigram "b:PREVIOUS|STEM" and makes `next_prefix` (the prefix
- * of `stem`) the previous one. */
+/* Emits the bigram "b:PREVIOUS|STEM" of stem[0, len) and makes
+ * `next_prefix` (the prefix of the stem) the previous one. */
+static void emit_bigram_len(extract_state_t *state, const char *stem,
+                            size_t len, uint64_t next_prefix)
+{
+    emit_hash(state, hash_continue(state->bigram_prefix, stem, len),
+              WEIGHT_BIGRAM);
+    state->bigram_prefix = next_prefix;
+}
+
+/* Emits the bigram of a NUL-terminated stem as emit_bigram_len() does. */
 static void emit_bigram(extract_state_t *state, const char *stem,
                         uint64_t next_prefix)
 {
-    emit_hash(state, hash_continue(state->bigram_prefix, stem, strlen(stem)),
-              WEIGHT_BIGRAM);
-    state->bigram_prefix = next_prefix;
+    emit_bigram_len(state, stem, strlen(stem), next_prefix);
 }
 
 /* Adds the compiled vector of the stored entry `entry` to the sums. */
@@ -610,17 +710,22 @@ static int score_unknown(extract_state_t *state, const char *folded, char *stem,
     return 0;
 }
 
-/* Scores one word into the sums as emit_word() and emit_bigram() would,
- * with the compiled sums where they apply. A stored word costs one
+/* Scores one word token into the sums as emit_word() and emit_bigram()
+ * would, with the compiled sums where they apply. A stored word costs one
  * lookup. So does a word that the analyzer does not have while it stays
  * in the memo. Returns 0, or -1 when out of memory. */
-static int score_word(extract_state_t *state, const char *folded)
+static int score_word(extract_state_t *state, const nlu_token_t *token)
 {
     nlu_analyzer_t *analyzer = state->analyzer;
-    const word_entry_t *entry = analyzer_find(analyzer, folded);
+    const char *folded = token->folded;
+    const word_entry_t *entry =
+        analyzer_slot_hashed(analyzer, folded, token->hash);
+    if (!entry->word[0])
+        entry = NULL;
     if (entry) {
         add_compiled(state, entry);
-        emit_bigram(state, entry->stem, entry->bigram_prefix);
+        emit_bigram_len(state, entry->stem, entry->stem_len,
+                        entry->bigram_prefix);
         return 0;
     }
     if (!analyzer->unknown) {
@@ -637,8 +742,8 @@ static int score_word(extract_state_t *state, const char *folded)
     _Alignas(unknown_word_t) unsigned char
         buffer[sizeof(unknown_word_t) + MAX_STACK_CLASSES * sizeof(float)];
     unknown_word_t *unknown = (unknown_word_t *)buffer;
-    size_t len = strlen(folded), k = analyzer->class_count;
-    uint64_t hash = hash_word(folded);
+    size_t len = token->len, k = analyzer->class_count;
+    uint64_t hash = token->hash;
     if (!nlu_word_memo_get(analyzer->unknown, folded, len, hash, unknown)) {
         sink_t sink = state->sink;
         memset(unknown->sums, 0, k * sizeof *unknown->sums);
@@ -662,15 +767,16 @@ static int on_token(const nlu_token_t *token, void *arg)
 {
     extract_state_t *state = arg;
     if (token->is_number) {
-        static const char *const digits[] = {"0", "1", "2", "3", "4", "5"};
+        const nlu_analyzer_t *analyzer = state->analyzer;
         size_t n = strlen(token->folded);
-        emit_text(state, 'n', digits[n < 5 ? n : 5], 1, WEIGHT_NUMBER);
-        emit_bigram(state, "#", bigram_prefix("#"));
+        emit_fixed(state, &analyzer->number_features[n < 5 ? n : 5],
+                   WEIGHT_NUMBER);
+        emit_bigram_len(state, "#", 1, analyzer->number_prefix);
         state->word_count++;
         return state->failed;
     }
     if (!state->sink.list && state->analyzer->vectors) {
-        if (score_word(state, token->folded))
+        if (score_word(state, token))
             state->failed = 1;
         state->word_count++;
         return state->failed;
@@ -693,24 +799,24 @@ static int on_token(const nlu_token_t *token, void *arg)
     return state->failed;
 }
 
-static const char *length_bucket(size_t words)
-{
-    if (words <= 3)
-        return words == 0 ? "0" : words == 1 ? "1" : words == 2 ? "2" : "3";
-    return words <= 6 ? "4-6" : "7+";
-}
-
 /* Emits the features that follow the words and returns the stemmer to
  * the pool. */
 static void extract_finish(extract_state_t *state, const nlu_entity_t *entities,
                            size_t entity_count)
 {
-    const char *bucket = length_bucket(state->word_count);
+    const nlu_analyzer_t *analyzer = state->analyzer;
     if (!state->failed)
-        emit_text(state, 'l', bucket, strlen(bucket), WEIGHT_LENGTH);
+        emit_fixed(state,
+                   &analyzer->length_features[length_bucket(state->word_count)],
+                   WEIGHT_LENGTH);
     for (size_t i = 0; i < entity_count && !state->failed; i++) {
-        const char *kind = nlu_entity_kind_name(entities[i].kind);
-        emit_text(state, 'e', kind, strlen(kind), WEIGHT_ENTITY);
+        nlu_entity_kind_t kind = entities[i].kind;
+        if ((unsigned)kind < NLU_ENT_KIND_COUNT) {
+            emit_fixed(state, &analyzer->entity_features[kind], WEIGHT_ENTITY);
+            continue;
+        }
+        const char *name = nlu_entity_kind_name(kind);
+        emit_text(state, 'e', name, strlen(name), WEIGHT_ENTITY);
     }
     stemmer_release(state->analyzer, state->stemmer);
     state->stemmer = NULL;
@@ -720,7 +826,7 @@ static void extract_finish(extract_state_t *state, const nlu_entity_t *entities,
 static void extract(extract_state_t *state, const char *text, size_t len,
                     const nlu_entity_t *entities, size_t entity_count)
 {
-    state->bigram_prefix = bigram_prefix("^");
+    state->bigram_prefix = state->analyzer->start_prefix;
     nlu_tokenize(text, len, on_token, state);
     extract_finish(state, entities, entity_count);
 }
@@ -800,6 +906,7 @@ int nlu_analyzer_compile(nlu_analyzer_t *analyzer,
                       WEIGHT_PART);
         entry->analysis_norm2 = (float)state.sink.norm2;
     }
+    fixed_features_compile(analyzer, classifier);
     analyzer->classifier = classifier;
     return 0;
 }
@@ -826,7 +933,7 @@ static int score(nlu_analyzer_t *analyzer, const char *text, size_t len,
         .analyzer = analyzer,
         .sink = {.classifier = classifier, .class_count = k, .sums = sums}};
     if (tokens) {
-        state.bigram_prefix = bigram_prefix("^");
+        state.bigram_prefix = analyzer->start_prefix;
         for (size_t i = 0; i < token_count && !state.failed; i++)
             on_token(&tokens[i], &state);
         extract_finish(&state, entities, entity_count);

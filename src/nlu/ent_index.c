@@ -10,19 +10,19 @@
 /* FNV-1a, 64 bits, as the lexicon and the phrase table hash. */
 static uint64_t hash_word(const char *s, size_t len)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
+    return nlu_word_hash(s, len);
 }
 
 uint32_t ent_word_find(const nlu_lang_t *lang, const char *s, size_t len)
 {
+    return ent_word_find_hashed(lang, s, len, hash_word(s, len));
+}
+
+uint32_t ent_word_find_hashed(const nlu_lang_t *lang, const char *s, size_t len,
+                              uint64_t h)
+{
     if (lang->vocab_slot_cap == 0)
         return ENT_NO_ID;
-    uint64_t h = hash_word(s, len);
     uint32_t mask = lang->vocab_slot_cap - 1;
     for (uint32_t i = (uint32_t)h & mask;; i = (i + 1) & mask) {
         uint32_t id = lang->vocab_slots[i];
@@ -262,6 +262,8 @@ int ent_lang_index(nlu_lang_t *lang)
         ent_word_t *w = &lang->vocab[id];
         if (ent_number_word(lang, w->text, &w->number))
             w->flags |= ENT_WORD_NUMBER;
+        if (ent_node_child(lang, 0, id) != ENT_NO_ID)
+            w->flags |= ENT_WORD_STARTS;
     }
     return 0;
 }
@@ -284,9 +286,14 @@ void ent_lang_index_free(nlu_lang_t *lang)
 const ent_memo_t *ent_memo_find(const nlu_lang_t *lang, const char *s,
                                 size_t len)
 {
+    return ent_memo_find_hashed(lang, s, len, hash_word(s, len));
+}
+
+const ent_memo_t *ent_memo_find_hashed(const nlu_lang_t *lang, const char *s,
+                                       size_t len, uint64_t h)
+{
     if (lang->memo_cap == 0)
         return NULL;
-    uint64_t h = hash_word(s, len);
     uint32_t mask = lang->memo_cap - 1;
     for (uint32_t i = (uint32_t)h & mask;; i = (i + 1) & mask) {
         const ent_memo_t *m = &lang->memo[i];

@@ -65,6 +65,7 @@ typedef struct {
 #define ENT_WORD_KNOWN 1  /* in lang->words */
 #define ENT_WORD_PLACE 2  /* in lang->places */
 #define ENT_WORD_NUMBER 4 /* a number word, see ent_word_t.number */
+#define ENT_WORD_STARTS 8 /* the first word of a phrase of the trie */
 
 /* One folded word of the language data: a token of a phrase, a number
  * word or a word of common.json. Its index in lang->vocab is its id. */
@@ -196,6 +197,10 @@ void ent_lang_index_free(nlu_lang_t *lang);
 /* Returns the id of the word s[0, len), or ENT_NO_ID. */
 uint32_t ent_word_find(const nlu_lang_t *lang, const char *s, size_t len);
 
+/* Does what ent_word_find() does, given h = nlu_word_hash(s, len). */
+uint32_t ent_word_find_hashed(const nlu_lang_t *lang, const char *s, size_t len,
+                              uint64_t h);
+
 /* Returns the child of trie node `node` along word id `word`, or
  * ENT_NO_ID. */
 uint32_t ent_node_child(const nlu_lang_t *lang, uint32_t node, uint32_t word);
@@ -249,6 +254,10 @@ ent_memo_t *ent_memo_add(nlu_lang_t *lang, const char *word, char *copy);
 /* Returns the stored results of the word s[0, len), or NULL. */
 const ent_memo_t *ent_memo_find(const nlu_lang_t *lang, const char *s,
                                 size_t len);
+
+/* Does what ent_memo_find() does, given h = nlu_word_hash(s, len). */
+const ent_memo_t *ent_memo_find_hashed(const nlu_lang_t *lang, const char *s,
+                                       size_t len, uint64_t h);
 
 /* Does what nlu_extract_entities() does on text[0, len), given the
  * tokens nlu_tokenize() returns for it, so that a caller that needs the

@@ -43,6 +43,8 @@ typedef struct {
     size_t start;
     size_t end;
     char norm[64];
+    size_t len;     /* bytes of norm */
+    uint64_t hash;  /* nlu_word_hash() of norm */
     uint32_t id;    /* vocabulary id of norm, or ENT_NO_ID */
     uint32_t word;  /* id of the correction into a known word, or ENT_NO_ID */
     uint32_t place; /* id of the correction into a place name token, or
@@ -52,6 +54,9 @@ typedef struct {
     ent_memo_t own;         /* results of a word outside them */
     int own_memo;           /* memo points to own (set again after moves) */
     int word_flags;         /* ENT_WORD_* of norm, 0 when unknown */
+    /* No candidate can start at the token, and no phrase either as
+     * written, with typos corrected or with place names corrected. */
+    int inert;
     int is_num;
     int is_digits;
     double num;
@@ -177,10 +182,22 @@ size_t ent_tokens(const char *text, size_t len, ent_token_t *out, size_t max)
 
 /* ---- token preparation --------------------------------------------------- */
 
+/* isspace() and isupper() of the C locale, which the program runs in (it
+ * never calls setlocale()), without the call that finds the table. */
+static int is_c_space(unsigned char c)
+{
+    return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+static int is_c_upper(unsigned char c)
+{
+    return c >= 'A' && c <= 'Z';
+}
+
 static int is_upper_at(const char *text, size_t at)
 {
     unsigned char c = (unsigned char)text[at];
-    if (isupper(c))
+    if (is_c_upper(c))
         return 1;
     /* Latin-1 capitals A-grave to Thorn, encoded as C3 80 to C3 9E. */
     return c == 0xC3 && (unsigned char)text[at + 1] >= 0x80 &&
@@ -193,7 +210,7 @@ static int is_upper_at(const char *text, size_t at)
 static char separator(const char *text, size_t from, size_t to)
 {
     for (size_t i = from; i < to; i++)
-        if (!isspace((unsigned char)text[i]))
+        if (!is_c_space((unsigned char)text[i]))
             return text[i];
     return 0;
 }
@@ -204,7 +221,7 @@ static int starts_sentence(const char *text, size_t start)
         unsigned char c = (unsigned char)text[start - 1];
         if (c == '.' || c == '!' || c == '?' || c == ':' || c == '\n')
             return 1;
-        if (!isspace(c) && c != '"' && c != '\'' && c != '(' && c != '-')
+        if (!is_c_space(c) && c != '"' && c != '\'' && c != '(' && c != '-')
             return 0;
         start--;
     }
@@ -234,17 +251,25 @@ static void merge_decimals(ext_t *x)
                 continue;
             }
         }
-        x->toks[out++] = *t;
+        if (out != i)
+            x->toks[out] = *t;
+        out++;
     }
     x->count = out;
 }
 
-static void apply_alias(const nlu_lang_t *lang, char *norm, size_t size)
+/* Replaces a token that has an alias by the alias. Returns 1 when it
+ * did. */
+static int apply_alias(const nlu_lang_t *lang, char *norm, size_t size)
 {
+    int replaced = 0;
     for (size_t i = 0; i < lang->token_alias_count; i++)
         if (norm[0] == lang->token_alias[i][0][0] &&
-            strcmp(norm, lang->token_alias[i][0]) == 0)
+            strcmp(norm, lang->token_alias[i][0]) == 0) {
             snprintf(norm, size, "%s", lang->token_alias[i][1]);
+            replaced = 1;
+        }
+    return replaced;
 }
 
 /* Returns 1 and sets *value when a folded token that is not in the
@@ -268,10 +293,8 @@ static const ent_entry_t *compound_synonym(const nlu_lang_t *lang,
 static void memo_unknown(const ext_t *x, tok_t *t)
 {
     const nlu_lang_t *lang = x->lang;
-    size_t len = strlen(t->norm);
-    uint64_t hash = 1469598103934665603ULL;
-    for (size_t i = 0; i < len; i++)
-        hash = (hash ^ (unsigned char)t->norm[i]) * 1099511628211ULL;
+    size_t len = t->len;
+    uint64_t hash = t->hash;
     t->memo = &t->own;
     t->own_memo = 1;
     if (nlu_word_memo_get(lang->unknown, t->norm, len, hash, &t->own))
@@ -284,11 +307,11 @@ static void memo_unknown(const ext_t *x, tok_t *t)
     nlu_word_memo_put(lang->unknown, t->norm, len, hash, &t->own);
 }
 
-/* Appends one token, reading its word id, flags and number value. When
- * the message outgrows the token array on the stack, moves the tokens to
- * the heap, once. */
+/* Appends one token, reading its word id, flags and number value; hash
+ * is nlu_word_hash() of folded[0, folded_len). When the message outgrows
+ * the token array on the stack, moves the tokens to the heap, once. */
 static void push_tok(ext_t *x, size_t start, size_t end, const char *folded,
-                     size_t folded_len, int digits)
+                     size_t folded_len, int digits, uint64_t hash)
 {
     if (x->count == x->token_cap) {
         if (x->heap_toks || x->token_cap == MAX_TOKENS)
@@ -304,13 +327,20 @@ static void push_tok(ext_t *x, size_t start, size_t end, const char *folded,
     tok_t *t = &x->toks[x->count++];
     t->start = start;
     t->end = end;
-    if (folded_len >= sizeof t->norm)
+    if (folded_len >= sizeof t->norm) {
         folded_len = sizeof t->norm - 1;
+        hash = nlu_word_hash(folded, folded_len);
+    }
     memcpy(t->norm, folded, folded_len);
     t->norm[folded_len] = '\0';
-    if (lang->token_alias_count > 0)
-        apply_alias(lang, t->norm, sizeof t->norm);
-    t->id = ent_word_find(lang, t->norm, strlen(t->norm));
+    t->len = folded_len;
+    t->hash = hash;
+    if (lang->token_alias_count > 0 &&
+        apply_alias(lang, t->norm, sizeof t->norm)) {
+        t->len = strlen(t->norm);
+        t->hash = nlu_word_hash(t->norm, t->len);
+    }
+    t->id = ent_word_find_hashed(lang, t->norm, t->len, t->hash);
     t->word = ENT_NO_ID;
     t->place = ENT_NO_ID;
     t->place_done = 0;
@@ -321,7 +351,7 @@ static void push_tok(ext_t *x, size_t start, size_t end, const char *folded,
     t->is_num = 0;
     t->num = 0;
     if (!digits && !(t->word_flags & (ENT_WORD_KNOWN | ENT_WORD_PLACE))) {
-        t->memo = ent_memo_find(lang, t->norm, strlen(t->norm));
+        t->memo = ent_memo_find_hashed(lang, t->norm, t->len, t->hash);
         if (!t->memo && x->use_unknown && lang->unknown)
             memo_unknown(x, t);
     }
@@ -341,10 +371,25 @@ static void push_tok(ext_t *x, size_t start, size_t end, const char *folded,
     t->sentence_start = starts_sentence(x->text, t->start);
 }
 
+/* Pushes a token as SPLIT_DIGITS() does, with the hash of the token
+ * when it is not split. */
 static int collect_tok(const nlu_token_t *token, void *arg)
 {
     ext_t *x = arg;
-    SPLIT_DIGITS(token, push_tok, x);
+    const char *f = token->folded;
+    size_t digits = 0;
+    while (isdigit((unsigned char)f[digits]))
+        digits++;
+    if (digits == 0 || f[digits] == '\0') {
+        push_tok(x, token->start, token->end, f, token->len, digits > 0,
+                 token->hash);
+    } else {
+        size_t rest = token->len - digits;
+        push_tok(x, token->start, token->start + digits, f, digits, 1,
+                 nlu_word_hash(f, digits));
+        push_tok(x, token->start + digits, token->end, f + digits, rest, 0,
+                 nlu_word_hash(f + digits, rest));
+    }
     return x->count == MAX_TOKENS;
 }
 
@@ -390,6 +435,8 @@ static void tokenize(ext_t *x)
                 token.folded[used++] = (char)tolower((unsigned char)text[i]);
         token.folded[used] = '\0';
         token.end = i;
+        token.len = (uint32_t)used;
+        token.hash = nlu_word_hash(token.folded, used);
         if (collect_tok(&token, x))
             return;
     }
@@ -425,6 +472,28 @@ void ent_lang_use_corrector(nlu_lang_t *lang, const nlu_corrector_t *corrector,
     lang->corrector_places = places;
 }
 
+/* Returns 1 when word id `id` starts no phrase. */
+static int starts_none(const nlu_lang_t *lang, uint32_t id)
+{
+    return id == ENT_NO_ID || !(lang->vocab[id].flags & ENT_WORD_STARTS);
+}
+
+/* Returns 1 when no candidate and no phrase can start at token t, as
+ * prepare() left it: not a number, and neither its word nor its
+ * corrections into known words and place names start a phrase. A word
+ * outside the lexicons must also have no synonym among its compound
+ * parts, and its place correction must be known already. */
+static int token_inert(const nlu_lang_t *lang, const tok_t *t)
+{
+    if (t->is_num || t->is_digits || !starts_none(lang, t->id) ||
+        !starts_none(lang, t->word))
+        return 0;
+    if (t->word_flags & (ENT_WORD_KNOWN | ENT_WORD_PLACE))
+        return 1; /* prepare() set place_done; place is ENT_NO_ID */
+    return t->memo && t->memo->place != PLACE_LATER &&
+           starts_none(lang, t->memo->place) && !t->memo->compound;
+}
+
 /* Fills the token array from the text. */
 static void prepare(ext_t *x)
 {
@@ -442,10 +511,12 @@ static void prepare(ext_t *x)
         t->sep_after = separator(x->text, t->end, next_start);
         if (t->is_num || (t->word_flags & (ENT_WORD_KNOWN | ENT_WORD_PLACE))) {
             t->place_done = 1;
+            t->inert = token_inert(x->lang, t);
             continue;
         }
         t->word = t->memo ? t->memo->word
                           : correction(x->lang, x->lang->words, t->norm);
+        t->inert = token_inert(x->lang, t);
     }
 }
 
@@ -897,7 +968,7 @@ static void try_place(ext_t *x, size_t i)
 static void try_postcode(ext_t *x, size_t i)
 {
     const tok_t *t = &x->toks[i];
-    if (!t->is_digits || strlen(t->norm) != 4 || t->num < POSTCODE_MIN ||
+    if (!t->is_digits || t->len != 4 || t->num < POSTCODE_MIN ||
         t->num > POSTCODE_MAX)
         return;
     match_t m;
@@ -967,7 +1038,7 @@ static void try_synonym(ext_t *x, size_t i)
     const tok_t *t = &x->toks[i];
     if (find(x, i, ENT_ROLE_SYNONYM, &m))
         add_cand(x, i, i + m.len, m.entry->kind, m.entry->value, 0, 2);
-    else if (!t->is_num && strlen(t->norm) >= 6 &&
+    else if (!t->is_num && t->len >= 6 &&
              !(t->word_flags & (ENT_WORD_PLACE | ENT_WORD_KNOWN)))
         try_compound(x, i); /* a known word is never split */
 }
@@ -995,10 +1066,12 @@ static int compare_position(const void *a, const void *b)
  * numbers in the tokens that are left. */
 static size_t resolve(ext_t *x, nlu_entity_t *out, size_t max)
 {
-    unsigned char used[MAX_TOKENS] = {0};
+    unsigned char used[MAX_TOKENS];
     cand_t kept[MAX_TOKENS];
     size_t kept_count = 0;
-    qsort(x->cands, x->cand_count, sizeof *x->cands, compare_strength);
+    memset(used, 0, x->count);
+    if (x->cand_count > 1)
+        qsort(x->cands, x->cand_count, sizeof *x->cands, compare_strength);
     for (size_t c = 0; c < x->cand_count; c++) {
         cand_t *cand = &x->cands[c];
         int free_span = 1;
@@ -1037,7 +1110,8 @@ static size_t resolve(ext_t *x, nlu_entity_t *out, size_t max)
         c->value = "";
         c->number = x->toks[t].num;
     }
-    qsort(kept, kept_count, sizeof *kept, compare_position);
+    if (kept_count > 1)
+        qsort(kept, kept_count, sizeof *kept, compare_position);
 
     size_t n = 0;
     for (size_t k = 0; k < kept_count && n < max; k++) {
@@ -1099,6 +1173,12 @@ static size_t extract(const nlu_lang_t *lang, const char *text, size_t len,
     memset(x.memo, 0, x.count * sizeof *x.memo);
 
     for (size_t i = 0; i < x.count; i++) {
+        if (x.toks[i].inert) {
+            /* What lookup() and find_place() would find: nothing. */
+            x.memo[i].done = 1;
+            x.memo[i].place_done = 1;
+            continue;
+        }
         /* Time, size and age all start with a number or a phrase. */
         if (x.toks[i].is_num || lookup(&x, i)->any) {
             try_time(&x, i);

@@ -48,12 +48,21 @@
 #define RULE_PRIOR 0.95
 #define RULE_PRIOR_WEIGHT 10.0
 
+/* Models with up to this many rules index them in word_rules and
+ * solid_rules. With more, every filter is tested in turn. */
+#define INDEXED_RULES_MAX 64
+
+/* Buckets of word_rules: the low five bits of the first two bytes of a
+ * word, which keep the letters apart. */
+#define WORD_RULE_BUCKETS 1024
+
 /* The lexicons of the model's corrector. */
 enum { CORRECT_MODEL, CORRECT_WORDS, CORRECT_PLACES, CORRECT_LEXICONS };
 
 typedef struct {
     size_t intent;
     pcre2_code *code;
+    int jit; /* the pattern is compiled for pcre2_jit_match() */
     double score;
     rule_filter_t filter;
 } rule_t;
@@ -63,6 +72,16 @@ struct nlu_model {
     size_t intent_count;
     rule_t *rules;
     size_t rule_count;
+    /* Bit r of word_rules[word_bucket(c1, c2)] is set when rule r has a
+     * filter that needs a word start (rule_filter_t.word_start) and a
+     * needle that starts with bytes c1 c2, or with c1 alone. `indexed`
+     * contains the bits of every indexed rule. Only set when there are no
+     * more than INDEXED_RULES_MAX rules. */
+    uint64_t word_rules[WORD_RULE_BUCKETS];
+    /* The same for the rules whose filter looks only at the first byte
+     * that is not whitespace, indexed by that byte and the next. */
+    uint64_t solid_rules[WORD_RULE_BUCKETS];
+    uint64_t indexed;
     nlu_lang_t *lang;
     nlu_lexicon_t *lexicon;
     /* Corrects against the lexicon, the language data's words and its
@@ -138,6 +157,49 @@ static int rule_matches(const rule_t *rule, const char *folded,
                        match, NULL) >= 0;
 }
 
+static size_t word_bucket(unsigned char first, unsigned char second)
+{
+    return (size_t)(first & 31) << 5 | (second & 31);
+}
+
+/* Returns 1 when the filter looks only at the first byte of a text that
+ * is not whitespace (see rule_filter_pass_text()). */
+static int filter_solid(const rule_filter_t *filter)
+{
+    return filter->usable && filter->anchored && filter->skip_space &&
+           !filter->space_first;
+}
+
+/* Indexes the rules whose filter needs a word start in
+ * model->word_rules and those that look at the first byte that is not
+ * whitespace in model->solid_rules, by the first two bytes of their
+ * needles. */
+static void index_rules(nlu_model_t *model)
+{
+    for (size_t r = 0;
+         r < model->rule_count && model->rule_count <= INDEXED_RULES_MAX; r++) {
+        const rule_filter_t *filter = &model->rules[r].filter;
+        uint64_t *table = filter_solid(filter) ? model->solid_rules
+                          : filter->usable && filter->word_start
+                              ? model->word_rules
+                              : NULL;
+        if (!table)
+            continue;
+        model->indexed |= 1ULL << r;
+        for (size_t k = 0; k < filter->needle_count; k++) {
+            const rule_needle_t *needle = &filter->needles[k];
+            unsigned char first = (unsigned char)needle->value;
+            if ((needle->mask >> 8 & 0xFF) == 0xFF) {
+                unsigned char second = (unsigned char)(needle->value >> 8);
+                table[word_bucket(first, second)] |= 1ULL << r;
+                continue;
+            }
+            for (unsigned second = 0; second < 32; second++)
+                table[word_bucket(first, (unsigned char)second)] |= 1ULL << r;
+        }
+    }
+}
+
 /* Moves the compiled patterns into rules and scores each one by its
  * precision on the training examples. Returns 0 or -1. */
 static int build_rules(nlu_model_t *model, nlu_intent_set_t *set)
@@ -163,7 +225,7 @@ static int build_rules(nlu_model_t *model, nlu_intent_set_t *set)
             set->items[i].sources[j] = NULL;
             /* Without JIT support PCRE2 interprets the pattern, which
              * gives the same matches more slowly. */
-            pcre2_jit_compile(rule->code, PCRE2_JIT_COMPLETE);
+            rule->jit = pcre2_jit_compile(rule->code, PCRE2_JIT_COMPLETE) == 0;
         }
         set->items[i].pattern_count = 0;
     }
@@ -191,6 +253,7 @@ static int build_rules(nlu_model_t *model, nlu_intent_set_t *set)
     for (size_t r = 0; r < model->rule_count && rc == 0; r++)
         model->rules[r].score = (correct[r] + RULE_PRIOR * RULE_PRIOR_WEIGHT) /
                                 (matched[r] + RULE_PRIOR_WEIGHT);
+    index_rules(model);
     free(matched);
     free(correct);
     pcre2_match_data_free(match);
@@ -467,9 +530,13 @@ static int is_pcre_space(unsigned char c)
 
 /* Lists in `text` what the rule filters need of a folded ASCII text: the
  * first byte that is not whitespace and the offsets where a word starts
- * (into `starts`, RULE_STARTS_MAX of them at most). */
-static void prepare_rule_text(const char *folded, size_t len, uint32_t *starts,
-                              rule_text_t *text)
+ * (into `starts`, RULE_STARTS_MAX of them at most). `tokens`, when not
+ * NULL, are the tokens of nlu_tokenize() of the text: runs of ASCII
+ * letters and digits, so a word starts where a token does unless "_"
+ * comes right before it. */
+static void prepare_rule_text(const char *folded, size_t len,
+                              const nlu_token_t *tokens, size_t token_count,
+                              uint32_t *starts, rule_text_t *text)
 {
     text->text = folded;
     text->len = len;
@@ -479,6 +546,14 @@ static void prepare_rule_text(const char *folded, size_t len, uint32_t *starts,
         text->solid++;
     text->starts = starts;
     text->start_count = 0;
+    if (tokens && token_count <= RULE_STARTS_MAX) {
+        for (size_t k = 0; k < token_count; k++) {
+            size_t at = tokens[k].start;
+            if (at == 0 || folded[at - 1] != '_')
+                starts[text->start_count++] = (uint32_t)at;
+        }
+        return;
+    }
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)folded[i];
         if (c == '_' || !is_pcre_word(c) ||
@@ -492,20 +567,59 @@ static void prepare_rule_text(const char *folded, size_t len, uint32_t *starts,
     }
 }
 
+/* Returns the rules of model->indexed whose filter passes the prepared
+ * text, a NUL-terminated string. At each word start, and at the first
+ * byte that is not whitespace, only the rules with a needle that may
+ * start with the next two bytes are tested. */
+static uint64_t pass_indexed(const nlu_model_t *model, const rule_text_t *text)
+{
+    uint64_t passed = 0;
+    for (size_t i = 0; i < text->start_count; i++) {
+        size_t at = text->starts[i];
+        const unsigned char *word = (const unsigned char *)text->text + at;
+        uint64_t rules =
+            model->word_rules[word_bucket(word[0], word[1])] & ~passed;
+        for (; rules; rules &= rules - 1) {
+            int r = __builtin_ctzll(rules);
+            if (rule_filter_pass_at(&model->rules[r].filter, text, at))
+                passed |= 1ULL << r;
+        }
+    }
+    if (text->solid == text->len)
+        return passed;
+    const unsigned char *solid =
+        (const unsigned char *)text->text + text->solid;
+    uint64_t rules = model->solid_rules[word_bucket(solid[0], solid[1])];
+    for (; rules; rules &= rules - 1) {
+        int r = __builtin_ctzll(rules);
+        if (rule_filter_pass_at(&model->rules[r].filter, text, text->solid))
+            passed |= 1ULL << r;
+    }
+    return passed;
+}
+
 /* Returns the index of the best matching rule for the folded text, or -1
  * when none matches. With `filtered` set, a rule runs only when its
  * filter passes, which applies to ASCII text only: outside ASCII,
  * caseless matching relates other characters to ASCII letters (the
- * Kelvin sign to "k"). The PCRE2 match data is made only when a rule
+ * Kelvin sign to "k"). `tokens` are those of the text or NULL, as for
+ * prepare_rule_text(). The PCRE2 match data is made only when a rule
  * runs. */
 static long match_folded(const nlu_model_t *model, const char *folded,
-                         size_t len, int ascii, int filtered)
+                         size_t len, int ascii, int filtered,
+                         const nlu_token_t *tokens, size_t token_count)
 {
     filtered = filtered && ascii;
     uint32_t starts[RULE_STARTS_MAX];
     rule_text_t text;
-    if (filtered)
-        prepare_rule_text(folded, len, starts, &text);
+    uint64_t indexed = 0, passed = 0;
+    if (filtered) {
+        prepare_rule_text(folded, len, tokens, token_count, starts, &text);
+        if (text.starts) {
+            indexed = model->indexed;
+            passed = pass_indexed(model, &text);
+        }
+    }
     /* ASCII is valid UTF-8, so PCRE2 need not check it. */
     uint32_t options = ascii ? PCRE2_NO_UTF_CHECK : 0;
 
@@ -516,9 +630,14 @@ static long match_folded(const nlu_model_t *model, const char *folded,
     long best = -1;
     for (size_t r = 0; r < model->rule_count; r++) {
         const rule_t *rule = &model->rules[r];
-        if ((best >= 0 && rule->score <= model->rules[best].score) ||
-            (filtered && !rule_filter_pass_text(&rule->filter, &text)))
+        if (best >= 0 && rule->score <= model->rules[best].score)
             continue;
+        if (r < INDEXED_RULES_MAX && (indexed >> r & 1)) {
+            if (!(passed >> r & 1))
+                continue;
+        } else if (filtered && !rule_filter_pass_text(&rule->filter, &text)) {
+            continue;
+        }
         if (!match) {
             context =
                 pcre2_general_context_create(arena_malloc, arena_free, &arena);
@@ -526,8 +645,14 @@ static long match_folded(const nlu_model_t *model, const char *folded,
             if (!match)
                 break;
         }
-        if (pcre2_match(rule->code, (PCRE2_SPTR)folded, len, 0, options, match,
-                        NULL) >= 0)
+        /* pcre2_jit_match() skips the checks of pcre2_match(), which
+         * ASCII text passes, and gives the same result. */
+        int rc = ascii && rule->jit
+                     ? pcre2_jit_match(rule->code, (PCRE2_SPTR)folded, len, 0,
+                                       0, match, NULL)
+                     : pcre2_match(rule->code, (PCRE2_SPTR)folded, len, 0,
+                                   options, match, NULL);
+        if (rc >= 0)
             best = (long)r;
     }
     pcre2_match_data_free(match);
@@ -537,9 +662,11 @@ static long match_folded(const nlu_model_t *model, const char *folded,
 
 /* Returns the index of the best matching rule, or -1 when none matches.
  * With `filtered` 0 every rule runs, even when its filter rejects the
+ * text. `tokens`, when not NULL, are the tokens of nlu_tokenize() of the
  * text. */
 static long match_rules(const nlu_model_t *model, const char *text, size_t len,
-                        int filtered)
+                        int filtered, const nlu_token_t *tokens,
+                        size_t token_count)
 {
     if (model->rule_count == 0)
         return -1;
@@ -547,14 +674,26 @@ static long match_rules(const nlu_model_t *model, const char *text, size_t len,
     const unsigned char *s = (const unsigned char *)text;
     size_t ascii = 0;
     if (len <= STACK_FOLD_MAX) {
-        /* ASCII folds byte for byte to lower case. */
+        /* ASCII folds byte for byte to lower case, eight bytes a step
+         * while none has its high bit set: a byte gets bit 0x20 when it
+         * is at least 'A' and not above 'Z'. */
+        for (uint64_t word; ascii + 8 <= len; ascii += 8) {
+            memcpy(&word, s + ascii, 8);
+            if (word & 0x8080808080808080ULL)
+                break;
+            uint64_t from_a = word + 0x3F3F3F3F3F3F3F3FULL; /* 0x80 - 'A' */
+            uint64_t past_z = word + 0x2525252525252525ULL; /* 0x80 - '[' */
+            word |= (from_a & ~past_z & 0x8080808080808080ULL) >> 2;
+            memcpy(stack_folded + ascii, &word, 8);
+        }
         for (; ascii < len && s[ascii] < 0x80; ascii++)
             stack_folded[ascii] =
                 (char)(s[ascii] >= 'A' && s[ascii] <= 'Z' ? s[ascii] + 32
                                                           : s[ascii]);
         stack_folded[ascii] = '\0';
         if (ascii == len)
-            return match_folded(model, stack_folded, len, 1, filtered);
+            return match_folded(model, stack_folded, len, 1, filtered, tokens,
+                                token_count);
     }
     char *folded = len <= STACK_FOLD_MAX ? stack_folded : fold_copy(text, len);
     if (!folded)
@@ -565,7 +704,8 @@ static long match_rules(const nlu_model_t *model, const char *text, size_t len,
     int is_ascii = 1;
     for (size_t i = 0; i < folded_len && is_ascii; i++)
         is_ascii = (unsigned char)folded[i] < 0x80;
-    long best = match_folded(model, folded, folded_len, is_ascii, filtered);
+    long best =
+        match_folded(model, folded, folded_len, is_ascii, filtered, NULL, 0);
     if (folded != stack_folded)
         free(folded);
     return best;
@@ -598,17 +738,29 @@ static void fill_intents(const nlu_model_t *model, long rule, double *probs,
     /* The best classes in one pass, kept sorted; a tie goes to the class
      * listed first, and a class marked -1 above is left out. */
     size_t best[NLU_MAX_INTENTS];
-    size_t count = 0, room = NLU_MAX_INTENTS - out->intent_count;
-    for (size_t c = 0; c < model->intent_count; c++) {
-        if (probs[c] < 0 ||
-            (count == room && probs[c] <= probs[best[count - 1]]))
+    size_t count = 0, room = NLU_MAX_INTENTS - out->intent_count, c = 0;
+    for (; c < model->intent_count && count < room; c++) {
+        if (probs[c] < 0)
             continue;
-        size_t at = count < room ? count++ : count - 1;
+        size_t at = count++;
         while (at > 0 && probs[c] > probs[best[at - 1]]) {
             best[at] = best[at - 1];
             at--;
         }
         best[at] = c;
+    }
+    /* Once the list is full, a class must beat its last one. */
+    double last = count > 0 ? probs[best[count - 1]] : 0;
+    for (; count > 0 && c < model->intent_count; c++) {
+        if (probs[c] < 0 || probs[c] <= last)
+            continue;
+        size_t at = count - 1;
+        while (at > 0 && probs[c] > probs[best[at - 1]]) {
+            best[at] = best[at - 1];
+            at--;
+        }
+        best[at] = c;
+        last = probs[best[count - 1]];
     }
     for (size_t i = 0; i < count; i++)
         add_intent(model, out, best[i], probs[best[i]] * scale);
@@ -633,7 +785,9 @@ static void classify(const nlu_model_t *model, const char *text, size_t len,
             : nlu_analyzer_score(model->analyzer, text, len, out->entities,
                                  out->entity_count, probs);
     if (words > 0)
-        fill_intents(model, match_rules(model, text, len, 1), probs, out);
+        fill_intents(model,
+                     match_rules(model, text, len, 1, tokens, token_count),
+                     probs, out);
     if (probs != stack_probs)
         free(probs);
 }
@@ -692,7 +846,8 @@ void nlu_parse_reference(const nlu_model_t *model, const nlu_lang_t *lang,
               : -1;
     if (words > 0) {
         nlu_classifier_predict(model->classifier, &features, probs);
-        fill_intents(model, match_rules(model, text, len, 0), probs, out);
+        fill_intents(model, match_rules(model, text, len, 0, NULL, 0), probs,
+                     out);
     }
     nlu_features_free(&features);
     free(probs);

@@ -555,6 +555,14 @@ int rule_filter_pass_text(const rule_filter_t *filter, const rule_text_t *text)
     return 0;
 }
 
+int rule_filter_pass_at(const rule_filter_t *filter, const rule_text_t *text,
+                        size_t at)
+{
+    uint64_t candidates = filter->first[(unsigned char)text->text[at]];
+    return candidates &&
+           needle_at(filter, candidates, text->text, text->len, at);
+}
+
 int rule_filter_pass(const rule_filter_t *filter, const char *text, size_t len)
 {
     if (!filter->usable)

@@ -56,4 +56,10 @@ typedef struct {
  * would use it scan every byte. */
 int rule_filter_pass_text(const rule_filter_t *filter, const rule_text_t *text);
 
+/* Returns 1 when one of the filter's needles starts at text->text[at]. For
+ * a filter with word_start set, rule_filter_pass_text() is 1 exactly when
+ * this is 1 at one of the word starts. */
+int rule_filter_pass_at(const rule_filter_t *filter, const rule_text_t *text,
+                        size_t at);
+
 #endif

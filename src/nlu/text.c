@@ -173,7 +173,9 @@ int nlu_tokenize(const char *text, size_t len, nlu_token_fn emit, void *arg)
             i += n;
         }
         nlu_token_t token = {.start = start, .end = i};
-        nlu_fold(text + start, i - start, token.folded, sizeof token.folded);
+        token.len = (uint32_t)nlu_fold(text + start, i - start, token.folded,
+                                       sizeof token.folded);
+        token.hash = nlu_word_hash(token.folded, token.len);
         token.is_number = 1;
         for (const char *c = token.folded; *c; c++)
             if (!isdigit((unsigned char)*c))
@@ -206,12 +208,27 @@ static int collect_token(const nlu_token_t *token, void *arg)
 /* Does what nlu_tokenize_array() does on ASCII text, where a word is a
  * run of letters and digits and folding lower-cases it. Returns the
  * number of tokens, or max + 1. */
+/* Per ASCII byte: its lower case when it is a letter or a digit, else 0. */
+#define WORD_LOWER(c)                                                          \
+    ((c) >= 'A' && (c) <= 'Z' ? (c) + ('a' - 'A')                              \
+     : ((c) >= 'a' && (c) <= 'z') || ((c) >= '0' && (c) <= '9') ? (c)          \
+                                                                : 0)
+#define WORD_LOWER4(c)                                                         \
+    WORD_LOWER(c), WORD_LOWER(c + 1), WORD_LOWER(c + 2), WORD_LOWER(c + 3)
+#define WORD_LOWER16(c)                                                        \
+    WORD_LOWER4(c), WORD_LOWER4(c + 4), WORD_LOWER4(c + 8), WORD_LOWER4(c + 12)
+#define WORD_LOWER64(c)                                                        \
+    WORD_LOWER16(c), WORD_LOWER16(c + 16), WORD_LOWER16(c + 32),               \
+        WORD_LOWER16(c + 48)
+static const unsigned char ascii_word_lower[128] = {WORD_LOWER64(0),
+                                                    WORD_LOWER64(64)};
+
 static size_t tokenize_ascii(const unsigned char *s, size_t len,
                              nlu_token_t *tokens, size_t max)
 {
     size_t count = 0;
     for (size_t i = 0; i < len;) {
-        if (!is_ascii_word(s[i])) {
+        if (!ascii_word_lower[s[i] & 0x7F]) {
             i++;
             continue;
         }
@@ -220,16 +237,21 @@ static size_t tokenize_ascii(const unsigned char *s, size_t len,
         nlu_token_t *token = &tokens[count++];
         size_t used = 0;
         int number = 1;
+        uint64_t hash = NLU_HASH_OFFSET;
         token->start = i;
-        for (; i < len && is_ascii_word(s[i]); i++) {
+        for (unsigned char lower;
+             i < len && (lower = ascii_word_lower[s[i] & 0x7F]) != 0; i++) {
             if (used + 1 == sizeof token->folded)
                 continue; /* folded to 63 bytes, as nlu_fold() does */
-            number &= s[i] <= '9';
-            token->folded[used++] = (char)ascii_lower(s[i]);
+            number &= lower <= '9';
+            token->folded[used++] = (char)lower;
+            hash = (hash ^ lower) * NLU_HASH_PRIME;
         }
         token->folded[used] = '\0';
         token->end = i;
         token->is_number = number;
+        token->len = (uint32_t)used;
+        token->hash = hash;
     }
     return count;
 }
@@ -239,6 +261,12 @@ size_t nlu_tokenize_array(const char *text, size_t len, nlu_token_t *tokens,
 {
     const unsigned char *s = (const unsigned char *)text;
     size_t ascii = 0;
+    /* Eight bytes a step while none has its high bit set. */
+    for (uint64_t word; ascii + 8 <= len; ascii += 8) {
+        memcpy(&word, s + ascii, 8);
+        if (word & 0x8080808080808080ULL)
+            break;
+    }
     while (ascii < len && s[ascii] < 0x80)
         ascii++;
     if (ascii == len)

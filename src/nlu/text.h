@@ -5,6 +5,7 @@
 #define STEMDESK_NLU_TEXT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Folds UTF-8 text for matching: lower case, accents removed
  * (e, e-acute, e-diaeresis all become "e"), "ij" kept as two letters.
@@ -18,7 +19,23 @@ typedef struct {
     size_t end;
     char folded[64]; /* folded form, truncated to 63 bytes */
     int is_number;   /* all digits */
+    uint32_t len;    /* bytes of folded */
+    uint64_t hash;   /* nlu_word_hash() of folded */
 } nlu_token_t;
+
+#define NLU_HASH_OFFSET 1469598103934665603ULL
+#define NLU_HASH_PRIME 1099511628211ULL
+
+/* FNV-1a, 64 bits, of s[0, len): the hash under which the word tables of
+ * the intent model and the language data look up a folded word, so that
+ * a token is hashed once. */
+static inline uint64_t nlu_word_hash(const char *s, size_t len)
+{
+    uint64_t h = NLU_HASH_OFFSET;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)s[i]) * NLU_HASH_PRIME;
+    return h;
+}
 
 /* Splits text into word and number tokens; punctuation separates tokens.
  * Calls `emit` for each token in order and stops when it returns non-zero,

@@ -237,9 +237,26 @@ static void parse_matches_reference(void **state)
         "zeg, met een mens praten aub",
         "ik_wil met een mens praten",
         "wat is een checklist_",
+        "_te veel werk",
+        "te_veel werk, of TE ZWAAR",
+        "   HALLO DAAR ALLEMAAL!",
+        "\thallo",
+        "doodgewoon een draaiboek",
+        "do's en don'ts",
+        "Dos & DONTS",
+        "4u per week, 2de keer, 12-14 jaar",
+        "Wij zijn met 35 in West-Vlaanderen, da's een goede praktijk",
     };
     for (size_t i = 0; i < sizeof extra / sizeof *extra; i++)
         check_against_reference(model, lang, extra[i]);
+
+    /* More tokens than a parse shares between its steps: the rule
+     * filters then find the word starts themselves. */
+    char longer[1024] = "";
+    for (int i = 0; i < 70; i++)
+        strcat(longer, "nog ");
+    strcat(longer, "met een mens praten");
+    check_against_reference(model, lang, longer);
 
     char line[2048], variant[2200];
     size_t lines = 0;

@@ -144,6 +144,46 @@ static void test_tokenize_truncates_long_words(void **state)
     assert_int_equal(t.tokens[0].end, 199);
 }
 
+/* Tokens carry the length and the hash of their folded form, and
+ * nlu_tokenize_array() gives the tokens of nlu_tokenize(), for ASCII
+ * text (which has a path of its own) and for other text. */
+static void test_tokenize_array_hash(void **state)
+{
+    (void)state;
+    char longest[120];
+    memset(longest, 'Q', sizeof longest - 1);
+    longest[sizeof longest - 1] = '\0';
+    const char *texts[] = {"Wij zijn met 35, ABC9x en 0123!", "café Één 4u",
+                           "_a_b__c", longest};
+    for (size_t k = 0; k < sizeof texts / sizeof *texts; k++) {
+        const char *text = texts[k];
+        tokens_t t = {0};
+        nlu_tokenize(text, strlen(text), collect, &t);
+        nlu_token_t array[32];
+        size_t count = nlu_tokenize_array(text, strlen(text), array, 32);
+        assert_int_equal(count, t.count);
+        for (size_t i = 0; i < count; i++) {
+            const nlu_token_t *a = &array[i];
+            assert_string_equal(a->folded, t.tokens[i].folded);
+            assert_int_equal(a->start, t.tokens[i].start);
+            assert_int_equal(a->end, t.tokens[i].end);
+            assert_int_equal(a->is_number, t.tokens[i].is_number);
+            assert_int_equal(a->len, strlen(a->folded));
+            assert_int_equal(t.tokens[i].len, a->len);
+            assert_true(a->hash == nlu_word_hash(a->folded, a->len));
+            assert_true(t.tokens[i].hash == a->hash);
+        }
+    }
+    nlu_token_t array[8];
+    const char *mixed = "ABC9x 0123";
+    assert_int_equal(nlu_tokenize_array(mixed, strlen(mixed), array, 8), 2);
+    assert_string_equal(array[0].folded, "abc9x");
+    assert_int_equal(array[0].is_number, 0);
+    assert_int_equal(array[1].is_number, 1);
+    assert_int_equal(nlu_tokenize_array(longest, strlen(longest), array, 8), 1);
+    assert_int_equal(array[0].len, 63);
+}
+
 static void test_stem(void **state)
 {
     (void)state;
@@ -171,6 +211,7 @@ int main(void)
         cmocka_unit_test(test_tokenize_empty_and_punctuation),
         cmocka_unit_test(test_tokenize_invalid_utf8),
         cmocka_unit_test(test_tokenize_truncates_long_words),
+        cmocka_unit_test(test_tokenize_array_hash),
         cmocka_unit_test(test_stem),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
