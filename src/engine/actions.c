@@ -1,11 +1,14 @@
 /* Script actions, conditions and Dutch templates. Actions read the
  * knowledge base (searches are reads; the connection is only mutable for
  * SQLite's sake) and write messages and effects into the turn. */
+#include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/internal.h"
+#include "nlu/text.h"
 
 #define ENG_TEXT_MAX 4096
 
@@ -239,6 +242,19 @@ static json_t *hit_card(const kb_hit_t *hit)
                      "summary", hit->summary, "why", why);
 }
 
+/* Returns 1 when the array of strings `list` contains `id`. */
+static int id_listed(const json_t *list, const char *id)
+{
+    size_t i;
+    json_t *item;
+    json_array_foreach(list, i, item)
+    {
+        if (!strcmp(or_empty(json_string_value(item)), id))
+            return 1;
+    }
+    return 0;
+}
+
 /* Recommends initiatives for the slots: entries that match every known
  * facet first, then those that match the most, and within the time budget
  * before those that need more time (see kb_recommend). With "order":
@@ -275,10 +291,17 @@ static void search_initiatives(eng_turn_t *t, const json_t *action)
         json_object_del(t->state, "entry");
         json_object_del(t->state, "initiative");
         size_t other_level = 0;
+        json_t *carded = json_object_get(t->state, "carded");
+        if (!json_is_array(carded)) {
+            carded = json_array();
+            json_object_set_new(t->state, "carded", carded);
+        }
         for (size_t i = 0; i < count; i++) {
             json_array_append_new(cards, hit_card(&hits[i]));
             json_array_append_new(shown, json_string(hits[i].id));
             other_level += hits[i].other_level != 0;
+            if (!id_listed(carded, hits[i].id))
+                json_array_append_new(carded, json_string(hits[i].id));
         }
         /* Cards for another level say so in their first reason. The
          * optional texts results_no_level (none fits the level) and
@@ -304,14 +327,44 @@ static void append_line(char *out, size_t size, const char *text)
     snprintf(out + used, size - used, "%s%s", used ? "\n" : "", text);
 }
 
-static void show_checklist(eng_turn_t *t, const json_t *action)
+int eng_parse_checklist_part(const char *argument, int *first, int *last)
 {
+    if (!strcmp(argument, "all")) {
+        *first = 1;
+        *last = INT_MAX;
+        return 0;
+    }
+    char *end;
+    long from = strtol(argument, &end, 10);
+    if (end == argument || *end != '-' || from < 1 || from > INT_MAX)
+        return -1;
+    const char *rest = end + 1;
+    long to = strtol(rest, &end, 10);
+    if (end == rest || *end != '\0' || to < from || to > INT_MAX)
+        return -1;
+    *first = (int)from;
+    *last = (int)to;
+    return 0;
+}
+
+/* Shows the items of the checklist that a "checklist:" command requested,
+ * filtered by the goal. Without such a command it returns the action's
+ * "overview" node, which gives the main points and offers the parts. With
+ * neither, it shows every item. Returns the node to jump to or NULL. */
+static const char *show_checklist(eng_turn_t *t, const json_t *action)
+{
+    const char *overview =
+        json_string_value(json_object_get(action, "overview"));
+    if (!t->checklist_first && overview)
+        return overview;
     const json_t *entry = NULL;
     if (!t->content->kb ||
         kb_list_type(t->content->kb, "checklist", &entry, 1) == 0) {
         eng_say_key(t, "no_entry");
-        return;
+        return NULL;
     }
+    int first = t->checklist_first ? t->checklist_first : 1;
+    int last = t->checklist_first ? t->checklist_last : INT_MAX;
     const char *goal = slot_value(t, "goal");
     char text[ENG_TEXT_MAX] = "";
     json_t *say = json_object_get(action, "say");
@@ -325,6 +378,8 @@ static void show_checklist(eng_turn_t *t, const json_t *action)
     json_t *item;
     json_array_foreach(json_object_get(entry, "items"), i, item)
     {
+        if ((long long)i + 1 < first || (long long)i + 1 > last)
+            continue;
         /* Items for other goals than the visitor's are left out. */
         json_t *goals = json_object_get(item, "goals");
         int fits = !goals || !goal;
@@ -343,6 +398,7 @@ static void show_checklist(eng_turn_t *t, const json_t *action)
         append_line(text, sizeof text, line);
     }
     eng_say(t, "bot", text, NULL, NULL);
+    return NULL;
 }
 
 static void join_strings(const json_t *array, char *out, size_t size)
@@ -358,45 +414,92 @@ static void join_strings(const json_t *array, char *out, size_t size)
     }
 }
 
-static void show_route(eng_turn_t *t, const json_t *action)
+int eng_parse_route_step(const char *argument, int *step)
+{
+    if (!strcmp(argument, "next")) {
+        *step = ENG_ROUTE_NEXT;
+        return 0;
+    }
+    char *end;
+    long n = strtol(argument, &end, 10);
+    if (end == argument || *end != '\0' || n < 1 || n > INT_MAX)
+        return -1;
+    *step = (int)n;
+    return 0;
+}
+
+/* Sends one route step with its do's and don'ts (the route_step text). */
+static void say_route_step(eng_turn_t *t, const json_t *step)
+{
+    const char *tpl =
+        json_string_value(json_object_get(t->script->texts, "route_step"));
+    char order[16], dos[1024], donts[1024], line[2400];
+    snprintf(order, sizeof order, "%lld",
+             (long long)json_integer_value(json_object_get(step, "order")));
+    join_strings(json_object_get(step, "dos"), dos, sizeof dos);
+    join_strings(json_object_get(step, "donts"), donts, sizeof donts);
+    const char *keys[] = {"order", "title", "dos", "donts"};
+    const char *values[] = {
+        order, json_string_value(json_object_get(step, "title")), dos, donts};
+    eng_fill(line, sizeof line, tpl ? tpl : "{order}. {title}", keys, values,
+             4);
+    eng_say(t, "bot", line, NULL, NULL);
+}
+
+/* Shows the route. Without a "route:" command it sends one message: the
+ * intro and the title of each step on its own line, because the whole
+ * route (about 2,500 characters) does not fit a chat bubble. With one, it
+ * sends that step and stores its order in the state's "route_step".
+ * "next" is the step after the one last shown, or the overview after the
+ * last step. Returns the node to jump to: the action's "last_node" after
+ * the last step, else its "step_node", or NULL. */
+static const char *show_route(eng_turn_t *t, const json_t *action)
 {
     enum { MAX_STEPS = 16 };
     const json_t *steps[MAX_STEPS];
     size_t count = t->content->kb ? kb_list_type(t->content->kb, "route-step",
                                                  steps, MAX_STEPS)
                                   : 0;
+    if (count > MAX_STEPS)
+        count = MAX_STEPS;
     if (count == 0) {
         eng_say_key(t, "no_entry");
-        return;
+        return NULL;
     }
 
-    /* The intro, then one message per step: a step fits a chat bubble,
-     * the whole route (about 2,500 characters) does not. */
+    long long requested = t->route_step;
+    if (requested == ENG_ROUTE_NEXT)
+        requested =
+            json_integer_value(json_object_get(t->state, "route_step")) + 1;
+    const json_t *step = NULL;
+    for (size_t i = 0; requested > 0 && i < count; i++)
+        if (json_integer_value(json_object_get(steps[i], "order")) == requested)
+            step = steps[i];
+    if (step) {
+        say_route_step(t, step);
+        json_object_set_new(t->state, "route_step", json_integer(requested));
+        const char *after =
+            step == steps[count - 1] ? "last_node" : "step_node";
+        const char *jump = json_string_value(json_object_get(action, after));
+        return jump ? jump
+                    : json_string_value(json_object_get(action, "step_node"));
+    }
+    json_object_set_new(t->state, "route_step", json_integer(0));
+
     json_t *say = json_object_get(action, "say");
     char *intro = eng_expand(
         t,
         eng_pick_variant(
             t, say ? say : json_object_get(t->script->texts, "route_intro")));
-    if (intro && intro[0])
-        eng_say(t, "bot", intro, NULL, NULL);
+    char text[ENG_TEXT_MAX] = "";
+    append_line(text, sizeof text, intro ? intro : "");
     free(intro);
-    const char *tpl =
-        json_string_value(json_object_get(t->script->texts, "route_step"));
-    for (size_t i = 0; i < count; i++) {
-        char order[16], dos[1024], donts[1024], line[2400];
-        snprintf(
-            order, sizeof order, "%lld",
-            (long long)json_integer_value(json_object_get(steps[i], "order")));
-        join_strings(json_object_get(steps[i], "dos"), dos, sizeof dos);
-        join_strings(json_object_get(steps[i], "donts"), donts, sizeof donts);
-        const char *keys[] = {"order", "title", "dos", "donts"};
-        const char *values[] = {
-            order, json_string_value(json_object_get(steps[i], "title")), dos,
-            donts};
-        eng_fill(line, sizeof line, tpl ? tpl : "{order}. {title}", keys,
-                 values, 4);
-        eng_say(t, "bot", line, NULL, NULL);
-    }
+    for (size_t i = 0; i < count; i++)
+        append_line(
+            text, sizeof text,
+            or_empty(json_string_value(json_object_get(steps[i], "title"))));
+    eng_say(t, "bot", text, NULL, NULL);
+    return NULL;
 }
 
 /* The parts of an effort answer: the field, the label before its text,
@@ -528,6 +631,26 @@ static json_t *entry_card(const json_t *entry)
         or_empty(json_string_value(json_object_get(entry, "summary"))), "why");
 }
 
+/* Returns a card for `entry` unless the conversation showed it already
+ * and `always` is 0, and records it as shown in the state's "carded". A
+ * follow-up about cost or joining then reads without the same card again.
+ * The caller frees. */
+static json_t *card_once(eng_turn_t *t, const json_t *entry, int always)
+{
+    const char *id = json_string_value(json_object_get(entry, "id"));
+    json_t *carded = json_object_get(t->state, "carded");
+    if (!json_is_array(carded)) {
+        carded = json_array();
+        json_object_set_new(t->state, "carded", carded);
+    }
+    int seen = id && id_listed(carded, id);
+    if (seen && !always)
+        return NULL;
+    if (!seen && id)
+        json_array_append_new(carded, json_string(id));
+    return entry_card(entry);
+}
+
 /* Writes the labels of the facet values in `values` to `out`, joined by
  * "; " ("lager onderwijs; secundair onderwijs, 1e graad"), because a
  * label may contain a comma. */
@@ -604,7 +727,7 @@ static void compare_entries(eng_turn_t *t)
             or_empty(json_string_value(json_object_get(entry, "title"))),
             or_empty(json_string_value(json_object_get(entry, "summary"))));
         append_entry_facts(t, entry, text, sizeof text);
-        json_t *card = entry_card(entry);
+        json_t *card = card_once(t, entry, 1);
         eng_say(t, "bot", text, NULL, card ? json_pack("[o]", card) : NULL);
     }
     json_object_set_new(t->state, "entry", json_string(t->named));
@@ -619,7 +742,7 @@ static void compare_entries(eng_turn_t *t)
  * An entry without the field (a good practice has no benefits) gives way
  * to the initiative last described, and else the bot says it has no
  * information: an empty field is never shown. */
-static void describe_entry(eng_turn_t *t, const json_t *action)
+static const char *describe_entry(eng_turn_t *t, const json_t *action)
 {
     const char *field = json_string_value(json_object_get(action, "field"));
     if (!field)
@@ -630,7 +753,7 @@ static void describe_entry(eng_turn_t *t, const json_t *action)
     const char *id = json_string_value(json_object_get(action, "entry"));
     if (!id && t->compared[0] && t->content->kb) {
         compare_entries(t);
-        return;
+        return NULL;
     }
     if (!id)
         id = eng_state_str(t->state, "entry");
@@ -639,8 +762,13 @@ static void describe_entry(eng_turn_t *t, const json_t *action)
         id = json_string_value(json_array_get(shown, 0));
     if (!id && json_array_size(shown) > 1 && t->content->kb) {
         ask_which_entry(t, field);
-        return;
+        return NULL;
     }
+    /* No entry was named, described or shown: the script may answer in
+     * general terms ("wat levert het op?" as a first question). */
+    const char *none = json_string_value(json_object_get(action, "none"));
+    if (!id && none)
+        return none;
     /* A copy: the state's strings change below. */
     char id_buffer[KB_ID_MAX];
     snprintf(id_buffer, sizeof id_buffer, "%s", or_empty(id));
@@ -653,7 +781,7 @@ static void describe_entry(eng_turn_t *t, const json_t *action)
             json_array_append_new(t->effects,
                                   json_pack("{s:s, s:s}", "type", "unanswered",
                                             "text", t->event->text));
-        return;
+        return NULL;
     }
     json_object_set_new(t->state, "entry", json_string(id));
     if (!has_field(entry, field)) {
@@ -661,7 +789,7 @@ static void describe_entry(eng_turn_t *t, const json_t *action)
         const json_t *other = last ? kb_entry(t->content->kb, last) : NULL;
         if (!other || !has_field(other, field)) {
             say_text_or_no_entry(t, "no_field");
-            return;
+            return NULL;
         }
         snprintf(id_buffer, sizeof id_buffer, "%s", last);
         entry = other;
@@ -685,8 +813,11 @@ static void describe_entry(eng_turn_t *t, const json_t *action)
                 append_line(text, sizeof text, join);
         }
     }
-    json_t *card = entry_card(entry);
+    /* The description itself always carries the card; a follow-up
+     * (effort, benefits, joining) only the first time. */
+    json_t *card = card_once(t, entry, !strcmp(field, "summary"));
     eng_say(t, "bot", text, NULL, card ? json_pack("[o]", card) : NULL);
+    return NULL;
 }
 
 /* Returns 1 when the entry's `field` array names `value` itself rather
@@ -805,11 +936,11 @@ const char *eng_run_action(eng_turn_t *t, const json_t *action)
     if (!strcmp(name, "search_kb"))
         search_initiatives(t, action);
     else if (!strcmp(name, "show_checklist"))
-        show_checklist(t, action);
+        return show_checklist(t, action);
     else if (!strcmp(name, "show_route"))
-        show_route(t, action);
+        return show_route(t, action);
     else if (!strcmp(name, "describe_entry"))
-        describe_entry(t, action);
+        return describe_entry(t, action);
     else if (!strcmp(name, "offer_partner"))
         find_partner(t);
     else if (!strcmp(name, "forward_partner")) {
@@ -874,6 +1005,34 @@ static int slot_has_value(eng_turn_t *t, const char *slot)
                "value") != NULL;
 }
 
+/* Returns 1 when the visitor's text contains one of the phrases in
+ * `phrases` as whole words, both folded ("Bedrijfsbezoek" contains
+ * "bedrijfsbezoek", "bezoeken" does not contain "bezoek"). */
+static int text_has_words(eng_turn_t *t, const json_t *phrases)
+{
+    const char *text = t->event->text;
+    if (!text)
+        return 0;
+    char folded[1024];
+    nlu_fold(text, strlen(text), folded, sizeof folded);
+    size_t i;
+    json_t *item;
+    json_array_foreach(phrases, i, item)
+    {
+        const char *phrase = or_empty(json_string_value(item));
+        char want[256];
+        nlu_fold(phrase, strlen(phrase), want, sizeof want);
+        size_t n = strlen(want);
+        for (const char *p = n ? strstr(folded, want) : NULL; p;
+             p = strstr(p + 1, want)) {
+            int starts = p == folded || !isalnum((unsigned char)p[-1]);
+            if (starts && !isalnum((unsigned char)p[n]))
+                return 1;
+        }
+    }
+    return 0;
+}
+
 int eng_condition(eng_turn_t *t, const json_t *when)
 {
     const char *key;
@@ -918,7 +1077,12 @@ int eng_condition(eng_turn_t *t, const json_t *when)
             const char *reason = json_string_value(json_object_get(
                 json_object_get(t->state, "escalation"), "reason"));
             holds = reason && matches_name(v, reason);
-        } else if (!strcmp(key, "topic")) {
+        } else if (!strcmp(key, "words"))
+            holds = text_has_words(t, v);
+        else if (!strcmp(key, "callback_stored"))
+            holds = json_is_true(json_object_get(t->state, "callback")) ==
+                    json_is_true(v);
+        else if (!strcmp(key, "topic")) {
             const char *topic = eng_state_str(t->state, "_topic");
             holds = topic && !strcmp(topic, json_string_value(v));
         }

@@ -61,7 +61,18 @@ typedef struct {
     /* 1 when the bot asked a clarifying question in the previous turn, 2
      * when it asked it once more; 0 otherwise. */
     int clarifying;
+    /* Names of slots that the text mentions with the value they had. */
+    json_t *same;
+    /* The route step requested by a "route:" command: its order, or
+     * ENG_ROUTE_NEXT; 0 requests the overview. */
+    int route_step;
+    /* The checklist items requested by a "checklist:" command, as
+     * positions from 1 in the entry's list; 0 requests the overview. */
+    int checklist_first;
+    int checklist_last;
 } eng_turn_t;
+
+#define ENG_ROUTE_NEXT (-1)
 
 /* Returns `s`, or "" for NULL. */
 static inline const char *or_empty(const char *s)
@@ -109,5 +120,11 @@ const char *eng_time_label(eng_turn_t *t, double per_month, int estimate,
  * office_* texts; office_hours_none when no day is open. Returns
  * `buffer`. */
 const char *eng_office_hours(eng_turn_t *t, char *buffer, size_t size);
+
+/* Parses the argument of a "route:" command ("3", "next") or of a
+ * "checklist:" command ("all", "1-7"). Returns 0, or -1 when it is
+ * invalid. */
+int eng_parse_route_step(const char *argument, int *step);
+int eng_parse_checklist_part(const char *argument, int *first, int *last);
 
 #endif

@@ -2,6 +2,7 @@
  * read, every value type-checked, then references between files (nodes,
  * slots, intents, kb entries) and the shape of the graph (reachable nodes,
  * a way out of every node) are checked. All errors are collected. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,12 @@ static const struct {
     {"office_and", {NULL}, 0},
     {"office_hours_none", {NULL}, 0},
 };
+
+/* Keys of actions that name a node to jump to: goto's "node",
+ * show_checklist's "overview", show_route's "step_node" and "last_node",
+ * and describe_entry's "none". */
+static const char *const action_node_keys[] = {"node", "overview", "step_node",
+                                               "last_node", "none"};
 
 /* Placeholders of a slot's "summary". */
 static const char *const summary_placeholders[] = {"label", "slot", NULL};
@@ -371,6 +378,8 @@ static void check_condition(loader_t *ld, const content_file_t *file,
                                        "consent",
                                        "reason",
                                        "topic",
+                                       "words",
+                                       "callback_stored",
                                        NULL};
     if (!json_is_object(when)) {
         content_error_at(ld->errs, file, pointer,
@@ -388,8 +397,11 @@ static void check_condition(loader_t *ld, const content_file_t *file,
         int ok = 1;
         if (!strcmp(key, "filled_any") || !strcmp(key, "named_entry") ||
             !strcmp(key, "advisor_available") || !strcmp(key, "office_open") ||
-            !strcmp(key, "partner_found") || !strcmp(key, "consent"))
+            !strcmp(key, "partner_found") || !strcmp(key, "consent") ||
+            !strcmp(key, "callback_stored"))
             ok = json_is_boolean(v);
+        else if (!strcmp(key, "words"))
+            ok = is_string_list(v);
         else if (!strcmp(key, "slot_is"))
             ok = json_is_object(v);
         else if (!strcmp(key, "intent") || !strcmp(key, "reason")) {
@@ -440,12 +452,12 @@ static void check_action(loader_t *ld, const content_file_t *file,
 {
     static const struct {
         const char *name;
-        const char *keys[5];
+        const char *keys[6];
     } actions[] = {
         {"search_kb", {"do", "say", "order", NULL}},
-        {"show_checklist", {"do", "say", NULL}},
-        {"show_route", {"do", "say", NULL}},
-        {"describe_entry", {"do", "field", "entry", NULL}},
+        {"show_checklist", {"do", "say", "overview", NULL}},
+        {"show_route", {"do", "say", "step_node", "last_node", NULL}},
+        {"describe_entry", {"do", "field", "entry", "none", NULL}},
         {"offer_partner", {"do", NULL}},
         {"forward_partner", {"do", "reason", NULL}},
         {"escalate", {"do", "reason", NULL}},
@@ -577,7 +589,7 @@ static void load_node(loader_t *ld, const content_file_t *file, size_t index,
         "say",    "quick_replies", "slot",       "capture", "actions",
         "on",     "next",          "digression", "wait",    "note",
         "retry",  "answers",       "number_as",  "hint",    "pick_entry",
-        "resume", "resume_say",    NULL};
+        "resume", "resume_say",    "again_say",  NULL};
     char base[160];
     snprintf(base, sizeof base, "/nodes/%s", id);
     if (!is_identifier(id))
@@ -602,7 +614,7 @@ static void load_node(loader_t *ld, const content_file_t *file, size_t index,
     check_keys(ld, file, base, node, keys);
     char ptr[320];
     json_t *v;
-    const char *prompts[] = {"say", "retry", "hint", "resume_say"};
+    const char *prompts[] = {"say", "retry", "hint", "resume_say", "again_say"};
     for (size_t p = 0; p < sizeof prompts / sizeof *prompts; p++) {
         if (!(v = json_object_get(node, prompts[p])) || is_prompt(v))
             continue;
@@ -964,7 +976,30 @@ static void check_quick_reply_refs(loader_t *ld, const content_file_t *file,
             check_intent(ld, file, ptr, value + 7);
         else if (!strncmp(value, "ask:", 4))
             check_slot_ref(ld, file, ptr, value + 4);
-        else if (!strncmp(value, "slot:", 5)) {
+        else if (!strncmp(value, "route:", 6)) {
+            int step;
+            if (eng_parse_route_step(value + 6, &step) != 0)
+                content_error_at(ld->errs, file, ptr,
+                                 "write route:3 or route:next",
+                                 "invalid route command \"%s\"", value);
+        } else if (!strncmp(value, "checklist:", 10)) {
+            int first, last;
+            const json_t *list = NULL;
+            size_t items = 0;
+            if (ld->kb && kb_list_type(ld->kb, "checklist", &list, 1) > 0)
+                items = json_array_size(json_object_get(list, "items"));
+            if (eng_parse_checklist_part(value + 10, &first, &last) != 0)
+                content_error_at(ld->errs, file, ptr,
+                                 "write checklist:all or checklist:1-7",
+                                 "invalid checklist command \"%s\"", value);
+            else if (last != INT_MAX && items && (size_t)last > items)
+                content_error_at(ld->errs, file, ptr,
+                                 "use item positions from 1 to the number "
+                                 "of items in kb/checklist.json",
+                                 "checklist command \"%s\" goes past the "
+                                 "%zu items of the checklist",
+                                 value, items);
+        } else if (!strncmp(value, "slot:", 5)) {
             char name[64];
             const char *eq = strchr(value + 5, '=');
             size_t n = eq ? (size_t)(eq - value - 5) : 0;
@@ -1095,8 +1130,13 @@ static void check_node_refs(loader_t *ld, const char *id, const json_t *node)
     json_array_foreach(json_object_get(node, "actions"), i, a)
     {
         json_t *ref;
-        if ((ref = json_object_get(a, "node")) && json_is_string(ref)) {
-            snprintf(ptr, sizeof ptr, "%s/actions/%zu/node", base, i);
+        for (size_t k = 0;
+             k < sizeof action_node_keys / sizeof *action_node_keys; k++) {
+            ref = json_object_get(a, action_node_keys[k]);
+            if (!json_is_string(ref))
+                continue;
+            snprintf(ptr, sizeof ptr, "%s/actions/%zu/%s", base, i,
+                     action_node_keys[k]);
             check_node_ref(ld, file, ptr, json_string_value(ref));
         }
         if ((ref = json_object_get(a, "slot")) && json_is_string(ref)) {
@@ -1172,9 +1212,13 @@ static void mark_reachable(loader_t *ld, json_t *seen, const char *id)
     json_t *a;
     json_array_foreach(json_object_get(node, "actions"), i, a)
     {
-        const char *target = json_string_value(json_object_get(a, "node"));
-        if (target)
-            mark_reachable(ld, seen, target);
+        for (size_t k = 0;
+             k < sizeof action_node_keys / sizeof *action_node_keys; k++) {
+            const char *target =
+                json_string_value(json_object_get(a, action_node_keys[k]));
+            if (target)
+                mark_reachable(ld, seen, target);
+        }
     }
 }
 
@@ -1270,9 +1314,9 @@ static void check_texts(loader_t *ld)
     json_object_foreach(s->nodes, key, v)
     {
         const content_file_t *file = origin_file(ld, "nodes", key);
-        const char *prompts[] = {"say", "retry"};
+        const char *prompts[] = {"say", "retry", "again_say"};
         char ptr[360];
-        for (size_t i = 0; i < 2; i++) {
+        for (size_t i = 0; i < 3; i++) {
             json_t *prompt = json_object_get(v, prompts[i]);
             snprintf(ptr, sizeof ptr, "/nodes/%s/%s", key, prompts[i]);
             if (prompt)

@@ -109,13 +109,47 @@ static const char *first_match(eng_turn_t *t, const json_t *list)
     return NULL;
 }
 
-static void say_node_prompt(eng_turn_t *t, const json_t *node)
+/* Returns the 64-bit FNV-1a hash of `text`. */
+static json_int_t text_hash(const char *text)
+{
+    unsigned long long hash = 14695981039346656037ULL;
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        hash ^= *p;
+        hash *= 1099511628211ULL;
+    }
+    return (json_int_t)(hash >> 1);
+}
+
+/* Sends the node's prompt with its quick replies. A node with "again_say"
+ * sends that shorter prompt when its full prompt would repeat its last
+ * prompt word for word, with no other node's prompt in between. So an
+ * unchanged summary is not sent again while it is the last question. */
+static void say_node_prompt(eng_turn_t *t, const char *node_id,
+                            const json_t *node)
 {
     json_t *prompt = json_object_get(node, "say");
     if (!prompt)
         return;
     char *text = eng_expand(t, eng_pick_variant(t, prompt));
     json_t *qr = json_object_get(node, "quick_replies");
+    const json_t *again = json_object_get(node, "again_say");
+    if (!again)
+        json_object_del(t->state, "prompted");
+    if (again && text) {
+        json_t *last = json_object_get(t->state, "prompted");
+        const char *last_node =
+            json_string_value(json_object_get(last, "node"));
+        json_int_t hash = text_hash(text);
+        int repeats = last_node && !strcmp(last_node, node_id) &&
+                      json_integer_value(json_object_get(last, "hash")) == hash;
+        json_object_set_new(
+            t->state, "prompted",
+            json_pack("{s:s, s:I}", "node", node_id, "hash", hash));
+        if (repeats) {
+            free(text);
+            text = eng_expand(t, eng_pick_variant(t, again));
+        }
+    }
     eng_say(t, "bot", text ? text : "", qr ? json_deep_copy(qr) : NULL, NULL);
     free(text);
 }
@@ -503,10 +537,10 @@ void eng_enter(eng_turn_t *t, const char *node_id)
             if (resumed_here && resume_say) {
                 json_t *resumed = json_copy((json_t *)node);
                 json_object_set(resumed, "say", (json_t *)resume_say);
-                say_node_prompt(t, resumed);
+                say_node_prompt(t, node_id, resumed);
                 json_decref(resumed);
             } else {
-                say_node_prompt(t, node);
+                say_node_prompt(t, node_id, node);
             }
         }
         if (node_waits(node))
@@ -591,8 +625,17 @@ static void set_slot(eng_turn_t *t, const char *slot, const char *value,
     json_t *slots = json_object_get(t->state, "slots");
     json_t *old = json_object_get(slots, slot);
     const char *old_value = json_string_value(json_object_get(old, "value"));
-    if (old_value && !strcmp(old_value, value))
+    if (old_value && !strcmp(old_value, value)) {
+        size_t i;
+        json_t *name;
+        json_array_foreach(t->same, i, name)
+        {
+            if (!strcmp(json_string_value(name), slot))
+                return;
+        }
+        json_array_append_new(t->same, json_string(slot));
         return;
+    }
     if (old_value || json_is_true(json_object_get(old, "unknown")))
         json_array_append_new(t->changed, json_string(slot));
     json_object_set_new(t->filled, slot, json_true());
@@ -840,6 +883,24 @@ static int apply_command(eng_turn_t *t, const char *text, const char **ask)
             return 0;
         set_slot(t, name, eq + 1, atof(eq + 1), 0, eq + 1);
         t->intent = "answer_slot";
+        t->score = 1.0;
+        return 1;
+    }
+    /* "route:3", "route:next": one step of the route; "checklist:all",
+     * "checklist:1-7": items of the checklist. They ask what the
+     * dos_donts and checklist intents ask, for one part. */
+    if (!strncmp(text, "route:", 6)) {
+        if (eng_parse_route_step(text + 6, &t->route_step) != 0)
+            return 0;
+        t->intent = "dos_donts";
+        t->score = 1.0;
+        return 1;
+    }
+    if (!strncmp(text, "checklist:", 10)) {
+        if (eng_parse_checklist_part(text + 10, &t->checklist_first,
+                                     &t->checklist_last) != 0)
+            return 0;
+        t->intent = "checklist";
         t->score = 1.0;
         return 1;
     }
@@ -1102,6 +1163,34 @@ static void confirm_changes(eng_turn_t *t)
         eng_say_key(t, "slot_changed");
     }
     json_object_del(t->state, "_changed");
+}
+
+/* Says "slot_same" for each slot that the text names with the value it
+ * had ("we zitten eigenlijk in Aalst" when Gent was known), so that a
+ * correction that changes nothing gets a reply. A turn that answers or
+ * corrects outside a slot question then enters the orientation node (the
+ * summary), and 1 is returned. Otherwise the turn goes on as usual. */
+static int confirm_same(eng_turn_t *t, const json_t *node)
+{
+    if (!json_object_get(t->script->texts, "slot_same"))
+        return 0;
+    size_t i;
+    json_t *name;
+    json_array_foreach(t->same, i, name)
+    {
+        json_object_set_new(t->state, "_changed", json_copy(name));
+        eng_say_key(t, "slot_same");
+    }
+    json_object_del(t->state, "_changed");
+    int answers = !strcmp(t->intent, "correction") ||
+                  !strcmp(t->intent, "answer_slot") ||
+                  t->score < t->script->clarify_below;
+    if (json_object_get(node, "slot") || !answers)
+        return 0;
+    json_object_set_new(t->state, "unsure", json_integer(0));
+    json_array_clear(json_object_get(t->state, "stack"));
+    go_to(t, t->script->orientation_node);
+    return 1;
 }
 
 /* ---- the node the visitor answers ---- */
@@ -1795,11 +1884,14 @@ static void visitor_text(eng_turn_t *t)
     /* Escalation topics come first, then the node that waits for an
      * answer, then corrections, digressions and other routes. A changed
      * slot is confirmed before anything else is said. */
-    int sure =
-        t->score >= t->script->clarify_below || t->filled_any || t->named[0];
+    int same_only = !t->filled_any && json_array_size(t->same) > 0;
+    int sure = t->score >= t->script->clarify_below || t->filled_any ||
+               t->named[0] || same_only;
     int corrected = json_array_size(t->changed) > 0;
     if (corrected)
         confirm_changes(t);
+    if (same_only && confirm_same(t, node))
+        return;
     if (json_object_get(t->state, "_topic") ||
         (t->score >= t->script->clarify_below && is_route_first(t))) {
         const char *target = first_match(t, t->script->routes);
@@ -1908,6 +2000,18 @@ static void advisor_event(eng_turn_t *t)
         /* From "advisor": the holder went offline or did not answer in
          * time, and the conversation is back in the queue. */
         if (strcmp(mode, "advisor") == 0) {
+            /* The visitor learns first that the advisor left; the
+             * event's name wins over the one stored at the takeover. */
+            if (ev->advisor_name && ev->advisor_name[0])
+                json_object_set_new(t->state, "advisor",
+                                    json_string(ev->advisor_name));
+            if (json_object_get(t->script->texts, "advisor_left")) {
+                eng_say_key(t, "advisor_left");
+                json_object_set_new(
+                    json_array_get(t->messages,
+                                   json_array_size(t->messages) - 1),
+                    "from", json_string("system"));
+            }
             json_object_del(t->state, "advisor");
             eng_effect_status(t, "waiting");
         } else if (strcmp(mode, "waiting") != 0)
@@ -1979,6 +2083,7 @@ int eng_step(const eng_content_t *content, const json_t *state,
     t.debug = json_object();
     t.changed = json_array();
     t.filled = json_object();
+    t.same = json_array();
 
     /* Work on a copy so the caller's state is never modified. A state of
      * another version is not interpreted: the conversation starts over. */
@@ -1991,9 +2096,10 @@ int eng_step(const eng_content_t *content, const json_t *state,
             json_object_set_new(t.debug, "state_reset", json_integer(version));
     }
     if (!t.messages || !t.effects || !t.debug || !t.changed || !t.filled ||
-        !t.state) {
+        !t.same || !t.state) {
         json_decref(t.changed);
         json_decref(t.filled);
+        json_decref(t.same);
         out->state = t.state;
         out->messages = t.messages;
         out->effects = t.effects;
@@ -2013,6 +2119,7 @@ int eng_step(const eng_content_t *content, const json_t *state,
     json_object_set_new(t.debug, "mode", json_string(eng_state_mode(t.state)));
     json_decref(t.changed);
     json_decref(t.filled);
+    json_decref(t.same);
     out->state = t.state;
     out->messages = t.messages;
     out->effects = t.effects;

@@ -163,6 +163,26 @@ static int count_from(const json_t *messages, const char *from)
     return n;
 }
 
+/* The number of lines in the texts of the turn's messages from the bot
+ * and the system: what the visitor has to read. */
+static size_t count_lines(const json_t *messages)
+{
+    size_t lines = 0, i;
+    json_t *m;
+    json_array_foreach(messages, i, m)
+    {
+        const char *from = json_string_value(json_object_get(m, "from"));
+        const char *text = json_string_value(json_object_get(m, "text"));
+        if (!from || !strcmp(from, "visitor") || !strcmp(from, "advisor") ||
+            !text)
+            continue;
+        lines++;
+        for (const char *p = text; *p; p++)
+            lines += *p == '\n';
+    }
+    return lines;
+}
+
 static void check_turn(run_t *run, const json_t *expect,
                        const eng_output_t *out)
 {
@@ -219,6 +239,20 @@ static void check_turn(run_t *run, const json_t *expect,
         snprintf(got, sizeof got, "%zu", n);
         if ((json_int_t)n > json_integer_value(spec))
             fail(run, "too many cards%s: %s", "", got);
+    }
+    if ((spec = json_object_get(expect, "lines_max"))) {
+        size_t n = count_lines(messages);
+        char got[32];
+        snprintf(got, sizeof got, "%zu", n);
+        if ((json_int_t)n > json_integer_value(spec))
+            fail(run, "too many lines%s: %s", "", got);
+    }
+    if ((spec = json_object_get(expect, "messages_max"))) {
+        size_t n = json_array_size(messages);
+        char got[32];
+        snprintf(got, sizeof got, "%zu", n);
+        if ((json_int_t)n > json_integer_value(spec))
+            fail(run, "too many messages%s: %s", "", got);
     }
     if (json_is_true(json_object_get(expect, "silent")) &&
         count_from(messages, "bot") > 0)

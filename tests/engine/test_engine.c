@@ -637,6 +637,10 @@ static void load_reports_every_error(void **ctx)
     assert_true(has_error(&errs, "unknown topic \"weather\""));
     assert_true(has_error(&errs, "hint must be"));
     assert_true(has_error(&errs, "resume must be true or false"));
+    assert_true(has_error(&errs, "invalid route command \"route:first\""));
+    assert_true(
+        has_error(&errs, "invalid checklist command \"checklist:5-2\""));
+    assert_true(has_error(&errs, "unknown node \"short_list\""));
     assert_true(has_error(&errs, "unknown node \"escalate_route\"") ||
                 has_error(&errs, "has no way out"));
     int missing_text = 0;
