@@ -277,6 +277,14 @@ static void search_initiatives(eng_turn_t *t, const json_t *action)
     if (!hits || !t->content->kb ||
         kb_recommend(t->content->kb, "", &filter, hits, max, &count) != 0)
         count = 0;
+    /* An entry with thin facts that fails a facet ranks after the others
+     * for the level; it is shown only to reach cards_min. */
+    for (size_t i = count; i-- > 0 && count > (size_t)t->script->cards_min;) {
+        if (!hits[i].thin_fit)
+            continue;
+        memmove(&hits[i], &hits[i + 1], (count - i - 1) * sizeof *hits);
+        count--;
+    }
 
     json_t *shown = json_object_get(t->state, "shown");
     if (count == 0) {
@@ -742,6 +750,41 @@ static void compare_entries(eng_turn_t *t)
  * An entry without the field (a good practice has no benefits) gives way
  * to the initiative last described, and else the bot says it has no
  * information: an empty field is never shown. */
+static int names_value(const json_t *entry, const char *field,
+                       const char *value);
+
+/* After the summary of an organisation that lists one partner per province
+ * as related ("het RTC"), names the visitor's with the text
+ * "entry_in_region" and makes it the state's partner. */
+static void append_regional(eng_turn_t *t, const json_t *entry, char *text,
+                            size_t size)
+{
+    const char *region = slot_value(t, "region");
+    const char *type = json_string_value(json_object_get(entry, "type"));
+    if (!region || !type || strcmp(type, "organisation") != 0 ||
+        !json_object_get(t->script->texts, "entry_in_region"))
+        return;
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(entry, "related"), i, v)
+    {
+        const char *id = json_string_value(v);
+        const json_t *other = id ? kb_entry(t->content->kb, id) : NULL;
+        const char *kind = json_string_value(json_object_get(other, "type"));
+        if (!kind || strcmp(kind, "partner") != 0 ||
+            !names_value(other, "regions", region))
+            continue;
+        json_object_set_new(t->state, "partner", json_string(id));
+        char *line = eng_expand(
+            t, eng_pick_variant(
+                   t, json_object_get(t->script->texts, "entry_in_region")));
+        if (line)
+            append_line(text, size, line);
+        free(line);
+        return;
+    }
+}
+
 static const char *describe_entry(eng_turn_t *t, const json_t *action)
 {
     const char *field = json_string_value(json_object_get(action, "field"));
@@ -811,6 +854,7 @@ static const char *describe_entry(eng_turn_t *t, const json_t *action)
                 json_string_value(json_object_get(entry, "how_to_join"));
             if (join)
                 append_line(text, sizeof text, join);
+            append_regional(t, entry, text, sizeof text);
         }
     }
     /* The description itself always carries the card; a follow-up

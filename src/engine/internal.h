@@ -24,11 +24,12 @@ struct dlg_script {
     int escalate_after_unsure;
     int cards_min;
     int cards_max;
-    const char *start_node;       /* welcome on ENG_EV_START */
-    const char *orientation_node; /* asks the next missing slot */
-    const char *unsure_node;      /* escalation after unsure turns */
-    const char *callback_node;    /* no advisor came: offer a callback */
-    const char *no_consent_node;  /* contact asked without consent */
+    const char *start_node;        /* welcome on ENG_EV_START */
+    const char *orientation_node;  /* asks the next missing slot */
+    const char *unsure_node;       /* escalation after unsure turns */
+    const char *callback_node;     /* no advisor came: offer a callback */
+    const char *no_consent_node;   /* contact asked without consent */
+    const char *unknown_name_node; /* a name the kb lacks, or NULL */
 };
 
 /* The working set of one eng_step() call. */

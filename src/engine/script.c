@@ -196,6 +196,8 @@ static void load_policy(loader_t *ld, const content_file_t *file)
                                        "compare_words",
                                        "compare_joiners",
                                        "out_of_scope_topics",
+                                       "clarify_never",
+                                       "unknown_name_node",
                                        "note",
                                        NULL};
     dlg_script_t *s = ld->script;
@@ -254,7 +256,7 @@ static void load_policy(loader_t *ld, const content_file_t *file)
         "cancel_words",           "not_names",           "route_first_intents",
         "question_intents",       "entry_intents",       "reference_words",
         "reference_filler_words", "option_number_words", "answer_filler_words",
-        "compare_words",          "compare_joiners"};
+        "compare_words",          "compare_joiners",     "clarify_never"};
     for (i = 0; i < sizeof lists / sizeof *lists; i++) {
         v = json_object_get(root, lists[i]);
         int ok = !v || json_is_array(v);
@@ -329,6 +331,12 @@ static void load_policy(loader_t *ld, const content_file_t *file)
         else
             *fields[i] = json_string_value(v);
     }
+    v = json_object_get(root, "unknown_name_node");
+    if (v && !json_is_string(v))
+        content_error_at(ld->errs, file, "/unknown_name_node",
+                         "write the id of a node",
+                         "unknown_name_node must name a node");
+    s->unknown_name_node = json_string_value(v);
 }
 
 /* ---- shared checks ---- */
@@ -1351,13 +1359,13 @@ static void check_references(loader_t *ld, const content_file_t *policy)
     json_t *v;
 
     /* Policy nodes. */
-    const char *policy_keys[] = {"start_node", "orientation_node",
-                                 "unsure_node", "callback_node",
-                                 "no_consent_node"};
-    const char *policy_nodes[] = {s->start_node, s->orientation_node,
-                                  s->unsure_node, s->callback_node,
-                                  s->no_consent_node};
-    for (size_t i = 0; i < 5; i++) {
+    const char *policy_keys[] = {"start_node",      "orientation_node",
+                                 "unsure_node",     "callback_node",
+                                 "no_consent_node", "unknown_name_node"};
+    const char *policy_nodes[] = {s->start_node,      s->orientation_node,
+                                  s->unsure_node,     s->callback_node,
+                                  s->no_consent_node, s->unknown_name_node};
+    for (size_t i = 0; i < 6; i++) {
         char ptr[64];
         snprintf(ptr, sizeof ptr, "/%s", policy_keys[i]);
         if (policy && policy_nodes[i])
@@ -1411,7 +1419,7 @@ static void check_references(loader_t *ld, const content_file_t *policy)
     check_texts(ld);
 
     json_t *seen = json_object();
-    for (size_t p = 0; p < 5; p++)
+    for (size_t p = 0; p < 6; p++)
         if (policy_nodes[p])
             mark_reachable(ld, seen, policy_nodes[p]);
     json_array_foreach(s->routes, i, route) mark_reachable(

@@ -252,12 +252,18 @@ static const char *ask_again(eng_turn_t *t, const json_t *node)
     long long count = retry_node && !strcmp(retry_node, id)
                           ? json_integer_value(json_object_get(retry, "count"))
                           : 0;
-    count++;
+    const char *slot = json_string_value(json_object_get(node, "slot"));
+    /* An answer that gave other details ("leerlingen 3e graad bso" to the
+     * goal question) is no failed answer: the question is asked again
+     * without counting it, and every such turn changes a slot. */
+    int gave_other = slot && json_object_size(t->filled) > 0 &&
+                     !json_object_get(t->filled, slot);
+    if (!gave_other)
+        count++;
     t->retried = 1;
 
     /* The consent question is asked again as long as the visitor neither
      * agrees nor declines: only an explicit no withdraws it. */
-    const char *slot = json_string_value(json_object_get(node, "slot"));
     if (slot && count >= t->script->escalate_after_unsure) {
         json_object_del(t->state, "retry");
         json_object_set_new(json_object_get(t->state, "slots"), slot,
@@ -998,12 +1004,46 @@ static long long find_position(eng_turn_t *t, char *folded, int ordinals)
     return 0;
 }
 
+/* Returns the index of the one quick reply in `offered` whose label holds
+ * an ordinal word of `position` ("3e" for 3), or -1 when none or several
+ * do. */
+static long long label_with_ordinal(const json_t *offered,
+                                    const json_t *ordinal_words,
+                                    long long position)
+{
+    long long found = -1;
+    size_t i;
+    json_t *qr;
+    json_array_foreach(offered, i, qr)
+    {
+        const char *label =
+            or_empty(json_string_value(json_object_get(qr, "label")));
+        char folded_label[256];
+        nlu_fold(label, strlen(label), folded_label, sizeof folded_label);
+        int holds = 0;
+        const char *word;
+        json_t *value;
+        json_object_foreach((json_t *)ordinal_words, word, value)
+        {
+            if (json_integer_value(value) == position &&
+                has_words(folded_label, word))
+                holds = 1;
+        }
+        if (holds && found >= 0)
+            return -1;
+        if (holds)
+            found = (long long)i;
+    }
+    return found;
+}
+
 /* Writes to `out` the value of the quick reply that a message chooses by
  * its position among those offered ("nummer 3", "optie 2", "de tweede",
  * "de laatste"), with only reference_filler_words beside it ("optie 2
- * aub"). A bare ordinal chooses nothing when a label contains one
- * itself, as "Secundair, 1e graad" does, because there "de derde" is a
- * grade. Returns 1 when the message chooses a quick reply. */
+ * aub"). Where a label contains an ordinal itself, as "Secundair, 1e
+ * graad" does, a bare ordinal is a grade: "de derde" chooses the one
+ * label with "3e", never the third button. Returns 1 when the message
+ * chooses a quick reply. */
 static int option_by_position(eng_turn_t *t, const char *text, char *out,
                               size_t size)
 {
@@ -1033,6 +1073,13 @@ static int option_by_position(eng_turn_t *t, const char *text, char *out,
     nlu_fold(text, strlen(text), folded, sizeof folded);
     long long n = find_position(t, folded, ordinals);
     long long index = n > 0 ? n - 1 : count + n;
+    if (n == 0 && !ordinals) {
+        /* "de derde" where the labels hold ordinals: the one label with
+         * that ordinal ("Secundair, 3e graad"). */
+        nlu_fold(text, strlen(text), folded, sizeof folded);
+        n = find_position(t, folded, 1);
+        index = n > 0 ? label_with_ordinal(offered, ordinal_words, n) : -1;
+    }
     if (n == 0 || index < 0 || index >= count || !only_fillers(t, folded))
         return 0;
     const char *value = json_string_value(
@@ -1069,12 +1116,33 @@ static void fill_debug(eng_turn_t *t)
 
 /* ---- escalation and clarifying ---- */
 
-static void clarify(eng_turn_t *t)
+/* Returns 1 when `name` is one of the policy's "clarify_never" intents:
+ * a greeting or a yes is never offered as a reading of an unclear
+ * message. */
+static int never_clarify(const eng_turn_t *t, const char *name)
+{
+    const json_t *list = json_object_get(t->script->policy, "clarify_never");
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        const char *item = json_string_value(json_array_get(list, i));
+        if (item && !strcmp(item, name))
+            return 1;
+    }
+    return 0;
+}
+
+/* Asks which of the two likeliest intents the visitor meant. Returns 0
+ * without saying anything when "clarify_never" leaves fewer than two. */
+static int clarify(eng_turn_t *t)
 {
     json_t *qr = json_array();
+    int left_out = 0;
     for (size_t i = 0; i < t->nlu.intent_count && json_array_size(qr) < 2;
          i++) {
         const char *name = t->nlu.intents[i].name;
+        if (never_clarify(t, name)) {
+            left_out = 1;
+            continue;
+        }
         const char *label =
             json_string_value(json_object_get(t->script->intent_labels, name));
         if (!label)
@@ -1084,6 +1152,10 @@ static void clarify(eng_turn_t *t)
         json_array_append_new(
             qr, json_pack("{s:s, s:s}", "label", label, "value", value));
     }
+    if (left_out && json_array_size(qr) < 2) {
+        json_decref(qr);
+        return 0;
+    }
     const char *text =
         eng_pick_variant(t, json_object_get(t->script->texts, "clarify"));
     char *expanded = eng_expand(t, text ? text : "");
@@ -1091,6 +1163,17 @@ static void clarify(eng_turn_t *t)
         json_object_set_new(t->state, "clarify", json_integer(1));
     eng_say(t, "bot", expanded ? expanded : "", qr, NULL);
     free(expanded);
+    return 1;
+}
+
+/* Returns 1 when a message looks like the name of something the kb does
+ * not contain: at most four words, one of them new to the model
+ * ("codefever", "wat is coderdojo"), no entity and no named entry. */
+static int unknown_name(const eng_turn_t *t)
+{
+    return t->script->unknown_name_node && !t->named[0] &&
+           t->nlu.entity_count == 0 && t->nlu.word_count <= 4 &&
+           t->nlu.unknown_words > 0;
 }
 
 /* Handles a yes ("ja ok") to a clarifying question, which names neither
@@ -1933,9 +2016,24 @@ static void visitor_text(eng_turn_t *t)
             reprompt(t);
             return;
         }
+        if (unknown_name(t)) {
+            effect_unanswered(t);
+            go_to(t, t->script->unknown_name_node);
+            return;
+        }
         if (count_unsure(t))
             return;
-        clarify(t);
+        if (!clarify(t)) {
+            eng_say_key(t, "fallback");
+            reprompt(t);
+        }
+        return;
+    }
+    /* "wat is coderdojo?": a question about an initiative that the kb
+     * does not hold gets that said, not the question which one. */
+    if (in_policy_list(t, "entry_intents", t->intent) && unknown_name(t)) {
+        effect_unanswered(t);
+        go_to(t, t->script->unknown_name_node);
         return;
     }
     const char *target = first_match(t, t->script->routes);

@@ -50,6 +50,7 @@ typedef struct {
     size_t reason_count;
     double score;    /* higher is better */
     int other_level; /* kb_recommend: for another level than the filter's */
+    int thin_fit;    /* kb_recommend: facts_thin and fails a facet */
 } kb_hit_t;
 
 /* Loads every JSON file in kb/, validates it (missing fields, unknown facet
@@ -74,7 +75,10 @@ int kb_search(kb_t *kb, const char *text, const kb_filter_t *filter,
  * every entry for that level, and sets other_level and a first reason that
  * names its own level; at most KB_OTHER_LEVEL_MAX such entries are kept,
  * so the list may be shorter than `max`. An entry for another goal ranks
- * below every entry for the goal. Within those tiers, entries that match
+ * below every entry for the goal, and within the goal's tier an entry
+ * that lists the goal in "direct_goals" ranks above the others. An entry
+ * with "facts_thin" that fails a facet ranks below every other entry for
+ * the level and sets thin_fit. Within those tiers, entries that match
  * every facet rank first, then those that fail one facet, and so on; a
  * facet an entry fails gives no reason. The region is never relaxed for an
  * entry that lists regions: an entry for West-Vlaanderen alone is never

@@ -106,7 +106,8 @@ typedef struct {
     int hours_known;
     double hours_per_year;
     int facts_thin;
-    long order; /* route steps; LONG_MAX when absent */
+    uint64_t direct_goals; /* goals it serves directly, by index */
+    long order;            /* route steps; LONG_MAX when absent */
 
     kb_name_t *names;
     size_t name_count;
@@ -225,6 +226,8 @@ typedef struct {
     int group;    /* time-budget group of a recommendation (search.c) */
     double hours; /* hours per month it needs, -1 when unknown */
     size_t rank;  /* position before the time-budget ordering */
+    int direct;   /* the entry serves the filter's goal directly */
+    int thin;     /* facts_thin and fails a facet: ranked last */
 } kb_candidate_t;
 
 /* Memory that every search reuses, one slot per item. */

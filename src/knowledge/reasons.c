@@ -230,10 +230,12 @@ void kb_reasons_fill(const kb_t *kb, const kb_item_t *item,
         add_sector(&r, f, item, q->sector);
     if (q->region >= 0 && (declared & (1u << KB_FACET_REGION)))
         add_region(&r, f, item, q->region);
-    if (q->level >= 0 && (declared & (1u << KB_FACET_LEVEL)))
-        add(&r, RANK_LEVEL,
-            reason_of(f, KB_FACET_LEVEL,
-                      matched_value(f, KB_FACET_LEVEL, item, q->level)));
+    /* A level matched through "also_matches" gets the reason of the
+     * visitor's value: "aso" matches an entry for the 2e graad, but the
+     * visitor named no grade. */
+    if (q->level >= 0 && (declared & (1u << KB_FACET_LEVEL)) &&
+        matched_value(f, KB_FACET_LEVEL, item, q->level) >= 0)
+        add(&r, RANK_LEVEL, reason_of(f, KB_FACET_LEVEL, q->level));
     if (hit->other_level)
         add_other_level(&r, f, item->sets[KB_FACET_LEVEL]);
     if (q->goal >= 0 && (declared & (1u << KB_FACET_GOAL)))

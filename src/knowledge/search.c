@@ -220,6 +220,10 @@ static void add_candidate(kb_t *kb, const kb_query_filter_t *filter,
     c->matched = matched;
     c->text = text;
     c->facets = facets;
+    const kb_item_t *it = &kb->items[item];
+    c->direct =
+        filter->goal >= 0 && (it->direct_goals & (1ull << filter->goal)) != 0;
+    c->thin = it->facts_thin && failed != 0;
 }
 
 /* Collects the candidates of a query into scratch.candidates. */
@@ -256,11 +260,23 @@ static int tier(unsigned failed)
     return failed & (1u << KB_FACET_GOAL) ? 1 : 0;
 }
 
+/* The tier of a candidate. An entry that serves the goal directly comes
+ * first within its tier. An entry with thin facts that fails a facet comes
+ * after every other entry for the level, because what it takes from a
+ * company is unknown. */
+static int rank_tier(const kb_candidate_t *c)
+{
+    int t = tier(c->failed);
+    if (t == 2)
+        return 5 + !c->direct;
+    return c->thin ? 4 : 2 * t + !c->direct;
+}
+
 /* Orders candidates: the lower tier first, then fewer failed facets, then
  * the higher score, then the earlier entry. */
 static int better(const kb_candidate_t *a, const kb_candidate_t *b)
 {
-    int ta = tier(a->failed), tb = tier(b->failed);
+    int ta = rank_tier(a), tb = rank_tier(b);
     if (ta != tb)
         return ta < tb;
     int fa = __builtin_popcount(a->failed), fb = __builtin_popcount(b->failed);
@@ -296,10 +312,23 @@ enum {
     GROUP_REST       /* time unknown, or needs more time and ranks lower */
 };
 
+/* The tier of rank_tier() without the direct fit. */
+static int time_tier(const kb_candidate_t *c)
+{
+    int t = tier(c->failed);
+    if (t == 2)
+        return 3;
+    if (c->thin)
+        return 2;
+    return t;
+}
+
 static int by_time_group(const void *a, const void *b)
 {
     const kb_candidate_t *x = a, *y = b;
-    int tx = tier(x->failed), ty = tier(y->failed);
+    /* The budget weighs more than a direct fit: rank keeps that order
+     * within a group. */
+    int tx = time_tier(x), ty = time_tier(y);
     if (tx != ty)
         return tx < ty ? -1 : 1;
     if (x->group != y->group)
@@ -346,7 +375,8 @@ static size_t order_by_time(const kb_t *kb, kb_candidate_t *c, size_t top,
 static int by_least_time(const void *a, const void *b)
 {
     const kb_candidate_t *x = a, *y = b;
-    int lx = tier(x->failed) == 2, ly = tier(y->failed) == 2;
+    int lx = tier(x->failed) == 2 ? 2 : x->thin,
+        ly = tier(y->failed) == 2 ? 2 : y->thin;
     if (lx != ly)
         return lx < ly ? -1 : 1;
     /* The goal and the time are what the visitor gives up for less time;
@@ -418,6 +448,7 @@ static void fill_hit(const kb_t *kb, const kb_candidate_t *c,
     kb_copy_utf8(hit->url, sizeof hit->url, item->url);
     hit->score = c->score;
     hit->other_level = (c->failed & (1u << KB_FACET_LEVEL)) != 0;
+    hit->thin_fit = c->thin;
     kb_reasons_fill(kb, item, &passed, words, hit);
 }
 
@@ -503,6 +534,9 @@ int kb_recommend(kb_t *kb, const char *text, const kb_filter_t *filter,
     kb_query_filter_t resolved;
     if (!kb || resolve_filter(kb, filter, &resolved) != 0)
         return -1;
+    /* NOTE: only initiatives are recommended; a partner that serves a
+     * goal directly (the RTC of the province for talent) is not among the
+     * cards. */
     resolved.type = kb_type_find("initiative");
     return run(kb, text, &resolved, 1, filter && filter->least_time, hits, max,
                count);

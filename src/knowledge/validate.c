@@ -33,7 +33,8 @@ typedef enum {
     KIND_RELATED, /* array of ids, checked against all entries later */
     KIND_PARTNER, /* {"kind": ..., "dispatch": bool} */
     KIND_ORDER,   /* integer >= 1 */
-    KIND_ITEMS    /* checklist items */
+    KIND_ITEMS,   /* checklist items */
+    KIND_DIRECT   /* array of goal ids that the entry also lists */
 } field_kind_t;
 
 typedef struct {
@@ -64,6 +65,7 @@ static const field_t fields[] = {
     {"organiser", KIND_TEXT, T_INITIATIVE, -1},
     {"url", KIND_URL, T_ALL, -1},
     {"facts_thin", KIND_BOOL, 0, -1},
+    {"direct_goals", KIND_DIRECT, 0, KB_FACET_GOAL},
     {"related", KIND_RELATED, 0, -1},
     {"partner", KIND_PARTNER, T_PARTNER, -1},
     {"order", KIND_ORDER, T_ROUTE_STEP, -1},
@@ -410,6 +412,22 @@ static void check_items(check_t *c, json_t *value, kb_item_t *item)
     (void)item;
 }
 
+/* "direct_goals": goals of the entry's own "goals" that it serves
+ * directly (duaal leren recruits), ranked above the other entries for
+ * that goal. The field comes after "goals" in the field table. */
+static void check_direct_goals(check_t *c, json_t *value, kb_item_t *item)
+{
+    kb_item_t scratch = {0};
+    int facts_thin = c->facts_thin;
+    c->facts_thin = 0; /* an empty list says nothing */
+    check_facets(c, "/direct_goals", value, KB_FACET_GOAL, &scratch);
+    c->facts_thin = facts_thin;
+    if (scratch.sets[KB_FACET_GOAL] & ~item->sets[KB_FACET_GOAL])
+        fail(c, "/direct_goals", "list only goals that \"goals\" lists too",
+             "\"direct_goals\" names a goal that \"goals\" does not list");
+    item->direct_goals = scratch.sets[KB_FACET_GOAL];
+}
+
 static void check_field(check_t *c, const field_t *field, json_t *value,
                         kb_item_t *item)
 {
@@ -453,6 +471,9 @@ static void check_field(check_t *c, const field_t *field, json_t *value,
         break; /* the ids themselves are checked once all files are read */
     case KIND_PARTNER:
         check_partner(c, value);
+        break;
+    case KIND_DIRECT:
+        check_direct_goals(c, value, item);
         break;
     case KIND_ORDER:
         if (!json_is_integer(value) || json_integer_value(value) < 1)

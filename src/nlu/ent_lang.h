@@ -34,6 +34,8 @@ typedef enum {
     ENT_ROLE_RANGE,          /* "tot" in "12 tot 14" */
     ENT_ROLE_PLACE_CONTEXT,  /* "in", "regio" */
     ENT_ROLE_NUMBER_SUFFIX,  /* "tal" in "een twintigtal" */
+    ENT_ROLE_CUE,            /* kind and value, given with a cue word */
+    ENT_ROLE_CUE_WORD,       /* kind and value of the cue it completes */
     ENT_ROLE_COUNT
 } ent_role_t;
 
@@ -47,7 +49,7 @@ typedef enum {
 
 typedef struct {
     ent_role_t role;
-    nlu_entity_kind_t kind; /* for ENT_ROLE_SYNONYM */
+    nlu_entity_kind_t kind; /* for ENT_ROLE_SYNONYM and the cues */
     char value[NLU_VALUE_MAX];
     double number;
     int flags;

@@ -1,5 +1,5 @@
 /* Loading the language data of lang/: facets.json (the canonical ids),
- * synonyms.json, numbers.json, quantities.json, places.json and
+ * synonyms.json, cues.json, numbers.json, quantities.json, places.json and
  * common.json. Format: docs/nlu.md, "Entities and language data". */
 #include <ctype.h>
 #include <stdint.h>
@@ -332,6 +332,67 @@ static void load_synonyms(loader_t *ld)
                                  .kind = facet_kinds[k].kind};
             snprintf(entry.value, sizeof entry.value, "%s", id);
             add_phrase_array(ld, &file, at, phrases, &entry);
+        }
+    }
+    content_file_free(&file);
+}
+
+/* cues.json: {"<kind>": {"<facet id>": {"cues": [...], "words": [...]}}}
+ * and an optional "note". A cue gives the entity only in a message that
+ * also contains one of the words: "zoeken" with "lassers" is the goal
+ * talent. */
+static void load_cues(loader_t *ld)
+{
+    content_file_t file;
+    if (open_file(ld, "cues.json", &file) != 0)
+        return;
+    const char *kind_name;
+    json_t *ids;
+    json_object_foreach(file.root, kind_name, ids)
+    {
+        char at[512];
+        int k = -1;
+        for (int i = 0; i < FACET_KINDS; i++)
+            if (strcmp(facet_kinds[i].name, kind_name) == 0)
+                k = i;
+        if (strcmp(kind_name, "note") == 0 && json_is_string(ids))
+            continue;
+        snprintf(at, sizeof at, "/%s", kind_name);
+        if (k < 0 || !json_is_object(ids)) {
+            content_error_at(ld->errs, &file, at,
+                             "use an object under one of: level, region, "
+                             "sector, size, goal",
+                             "unknown or invalid kind \"%s\"", kind_name);
+            ld->failed = 1;
+            continue;
+        }
+        const char *id;
+        json_t *pair;
+        json_object_foreach(ids, id, pair)
+        {
+            snprintf(at, sizeof at, "/%s/%s", kind_name, id);
+            if (check_facet(ld, &file, at, kind_name, id) != 0)
+                continue;
+            json_t *cues = json_object_get(pair, "cues");
+            json_t *words = json_object_get(pair, "words");
+            if (!json_is_object(pair) || json_object_size(pair) != 2 ||
+                !json_is_array(cues) || !json_is_array(words)) {
+                content_error_at(ld->errs, &file, at,
+                                 "write {\"cues\": [\"zoeken\"], "
+                                 "\"words\": [\"lassers\"]}",
+                                 "expected an object with cues and words");
+                ld->failed = 1;
+                continue;
+            }
+            ent_entry_t entry = {.role = ENT_ROLE_CUE,
+                                 .kind = facet_kinds[k].kind};
+            snprintf(entry.value, sizeof entry.value, "%s", id);
+            char list_at[512 + 8];
+            snprintf(list_at, sizeof list_at, "%s/cues", at);
+            add_phrase_array(ld, &file, list_at, cues, &entry);
+            entry.role = ENT_ROLE_CUE_WORD;
+            snprintf(list_at, sizeof list_at, "%s/words", at);
+            add_phrase_array(ld, &file, list_at, words, &entry);
         }
     }
     content_file_free(&file);
@@ -732,6 +793,7 @@ nlu_lang_t *nlu_lang_load(const char *lang_dir, content_errors_t *errs)
     ld.facets = facets.root;
 
     load_synonyms(&ld);
+    load_cues(&ld);
     load_numbers(&ld);
     load_quantities(&ld);
     load_places(&ld);

@@ -1043,6 +1043,39 @@ static void try_synonym(ext_t *x, size_t i)
         try_compound(x, i); /* a known word is never split */
 }
 
+/* Returns 1 when a candidate of this kind and value was found already. */
+static int has_cand(const ext_t *x, nlu_entity_kind_t kind, const char *value)
+{
+    for (size_t c = 0; c < x->cand_count; c++)
+        if (x->cands[c].kind == kind && !strcmp(x->cands[c].value, value))
+            return 1;
+    return 0;
+}
+
+/* Fires each cue ("zoeken") whose entity one of its words ("lassers")
+ * completes anywhere in the message, unless a synonym gave that entity.
+ * The cue alone is the span, so a sector named in the words ("cnc
+ * operators") keeps its own. */
+static void try_cues(ext_t *x)
+{
+    for (size_t i = 0; i < x->count; i++) {
+        match_t cue;
+        if (!lookup(x, i)->any || !find(x, i, ENT_ROLE_CUE, &cue))
+            continue;
+        for (size_t j = 0; j < x->count; j++) {
+            match_t word;
+            if (find(x, j, ENT_ROLE_CUE_WORD, &word) &&
+                word.entry->kind == cue.entry->kind &&
+                strcmp(word.entry->value, cue.entry->value) == 0 &&
+                !has_cand(x, cue.entry->kind, cue.entry->value)) {
+                add_cand(x, i, i + cue.len, cue.entry->kind, cue.entry->value,
+                         0, 1);
+                break;
+            }
+        }
+    }
+}
+
 /* ---- resolution ---------------------------------------------------------- */
 
 static int compare_strength(const void *a, const void *b)
@@ -1189,6 +1222,7 @@ static size_t extract(const nlu_lang_t *lang, const char *text, size_t len,
         try_place(&x, i);
         try_synonym(&x, i);
     }
+    try_cues(&x);
     size_t n = resolve(&x, out, max);
     free(heap);
     free(x.heap_toks);

@@ -810,6 +810,38 @@ void nlu_classify(const nlu_model_t *model, const char *text, nlu_result_t *out)
 /* Tokenises once and hands the tokens to entity extraction and the
  * classifier. A text with more than SHARED_TOKENS tokens is tokenised by
  * each of them instead. */
+/* Counts the words of a message and those that are new to the model: of 5
+ * characters or more with a letter, not in its lexicon, with no
+ * correction into it and no split into known parts ("codefever"). Only
+ * short messages are counted, for the dialogue's test of an unknown
+ * name. */
+#define COUNT_WORDS_MAX 4
+#define LETTERS "abcdefghijklmnopqrstuvwxyz"
+/* Shorter words ("hmm", "euh") are not taken for names. */
+#define NAME_LETTERS_MIN 5
+
+static void count_words(const nlu_model_t *model, const nlu_token_t *tokens,
+                        size_t count, nlu_result_t *out)
+{
+    for (size_t i = 0; i < count; i++)
+        out->word_count += !tokens[i].is_number;
+    if (out->word_count > COUNT_WORDS_MAX)
+        return;
+    for (size_t i = 0; i < count; i++) {
+        const char *folded = tokens[i].folded;
+        if (tokens[i].is_number || strlen(folded) < NAME_LETTERS_MIN ||
+            !strpbrk(folded, LETTERS) ||
+            nlu_lexicon_has(model->lexicon, folded))
+            continue;
+        uint32_t found[CORRECT_LEXICONS];
+        nlu_corrector_correct(model->corrector, folded, found);
+        char parts[4][NLU_PART_MAX];
+        if (found[CORRECT_MODEL] == NLU_NO_CORRECTION &&
+            nlu_split_compound(model->lexicon, folded, parts, 4) == 0)
+            out->unknown_words++;
+    }
+}
+
 void nlu_parse(const nlu_model_t *model, const char *text, nlu_result_t *out)
 {
     memset(out, 0, sizeof *out);
@@ -827,6 +859,7 @@ void nlu_parse(const nlu_model_t *model, const char *text, nlu_result_t *out)
     out->entity_count = ent_extract_tokens(
         model->lang, text, len, tokens, count, out->entities, NLU_MAX_ENTITIES);
     classify(model, text, len, tokens, count, out);
+    count_words(model, tokens, count, out);
 }
 
 void nlu_parse_reference(const nlu_model_t *model, const nlu_lang_t *lang,

@@ -51,6 +51,9 @@ typedef struct {
     int rule_matched; /* 1 when a PCRE2 rule decided the top intent */
     nlu_entity_t entities[NLU_MAX_ENTITIES]; /* in text order */
     size_t entity_count;
+    size_t word_count;    /* tokens that are not all digits */
+    size_t unknown_words; /* of those, words the model neither knows nor
+                             corrects nor splits into known words */
 } nlu_result_t;
 
 /* Builds a model from every intents/ JSON file and the language data in

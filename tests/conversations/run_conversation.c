@@ -200,6 +200,10 @@ static void check_turn(run_t *run, const json_t *expect,
         if (!has_quick_reply(messages, label))
             fail(run, "no quick reply labelled \"%s\"%s", label, "");
     });
+    EACH_STRING(json_object_get(expect, "no_quick_reply"), label, {
+        if (has_quick_reply(messages, label))
+            fail(run, "a quick reply is labelled \"%s\"%s", label, "");
+    });
     EACH_STRING(json_object_get(expect, "card"), title, {
         if (count_cards(messages, title) == 0)
             fail(run, "no card titled \"%s\"%s", title, "");

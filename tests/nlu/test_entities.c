@@ -255,9 +255,9 @@ static void test_accents_same_entities(void **state)
 /* Copies lang/ into a temporary folder with one file replaced. */
 static char *lang_copy_with(const char *name, const char *content)
 {
-    static const char *const files[] = {"facets.json",  "synonyms.json",
-                                        "numbers.json", "quantities.json",
-                                        "places.json",  "common.json"};
+    static const char *const files[] = {
+        "facets.json",     "synonyms.json", "cues.json",  "numbers.json",
+        "quantities.json", "places.json",   "common.json"};
     char templ[] = "/tmp/stemdesk-lang-XXXXXX";
     char *dir = mkdtemp(templ);
     assert_non_null(dir);
