@@ -24,7 +24,7 @@
     var MAX_TRANSCRIPT = 500;
     var MAX_TEXT = 2000;
     var BACKOFF_FIRST_MS = 500;
-    var BACKOFF_MAX_MS = 30000;
+    var BACKOFF_MAX_MS = 8000;
     var TYPING_TIMEOUT_MS = 20000;
     var RESEND_DELAY_MS = 10000;
 
@@ -847,7 +847,7 @@
     }
 
     /* Exponential backoff with jitter: a random wait between half and all
-     * of min(30 s, 0.5 s * 2^attempts). */
+     * of min(8 s, 0.5 s * 2^attempts). */
     function scheduleReconnect()
     {
         if (retryTimer)

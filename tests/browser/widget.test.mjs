@@ -178,26 +178,26 @@ describe('widget', () => {
         await page.context().close();
     });
 
+    // Fires a paste event of `text` on the input, as the browser would.
+    async function paste(page, text) {
+        await page.evaluate(([selector, pasted]) => {
+            const data = new DataTransfer();
+            data.setData('text/plain', pasted);
+            document.querySelector(selector).dispatchEvent(new ClipboardEvent(
+                'paste', { clipboardData: data, bubbles: true }));
+        }, [sel.input, text]);
+    }
+
     test('a paste over the limit is noticed', async () => {
         const page = await newPage(browser);
         await openWidget(page, desk.url);
         await page.fill(sel.input, 'Begin: ');
-        await page.evaluate(([selector, text]) => {
-            const data = new DataTransfer();
-            data.setData('text/plain', text);
-            document.querySelector(selector).dispatchEvent(new ClipboardEvent(
-                'paste', { clipboardData: data, bubbles: true }));
-        }, [sel.input, 'x'.repeat(1995)]);
+        await paste(page, 'x'.repeat(1995));
         await page.waitForSelector(
             '.sdw-local >> text=Alleen het begin staat in het vak.');
         // A paste that fits gets no notice.
         await page.fill(sel.input, '');
-        await page.evaluate(([selector, text]) => {
-            const data = new DataTransfer();
-            data.setData('text/plain', text);
-            document.querySelector(selector).dispatchEvent(new ClipboardEvent(
-                'paste', { clipboardData: data, bubbles: true }));
-        }, [sel.input, 'x'.repeat(2000)]);
+        await paste(page, 'x'.repeat(2000));
         await page.waitForTimeout(300);
         assert.equal(await page.locator('.sdw-local').count(), 1);
         await page.context().close();

@@ -1,5 +1,6 @@
 // Helpers of the console tests: accounts made with `stemdesk user add`,
 // login over HTTP, and a /console socket with a session cookie.
+import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -66,4 +67,26 @@ export async function waitFrame(frames, test, timeout = 5000) {
     }
     throw new Error('no matching frame; got: ' +
                     frames.map((f) => f.type).join(', '));
+}
+
+// Logs in over HTTP and opens a /console socket; resolves once its hello
+// has arrived.
+export async function advisorSocket(url, name) {
+    const session = await login(url, name);
+    assert.equal(session.status, 200, `login of ${name}`);
+    const socket = await openConsole(url, session.cookie);
+    assert.equal(socket.rejected, undefined, `console socket of ${name}`);
+    await waitFrame(socket.frames, (f) => f.type === 'hello');
+    return { ...socket, cookie: session.cookie };
+}
+
+// Logs `name` in on the console's login page of `page`; resolves once
+// the console is connected.
+export async function loginPage(page, url, name) {
+    await page.goto(url + '/login');
+    await page.fill('#login-name', name);
+    await page.fill('#login-password', PASSWORD);
+    await page.click('.cs-login-form button');
+    await page.waitForURL(/\/console$/);
+    await page.waitForSelector('#presence:not([disabled])');
 }

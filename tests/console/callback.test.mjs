@@ -12,7 +12,7 @@ import {
     Desk, freePort, tempDir, launchBrowser, newPage, openWidget, sendText,
     waitForReply, countReplies, sleep,
 } from '../browser/harness.mjs';
-import { addUser, login, PASSWORD } from './accounts.mjs';
+import { addUser, login, loginPage } from './accounts.mjs';
 
 let dir;
 let desk;
@@ -56,12 +56,7 @@ async function callbackCount(cookie) {
 test('outside office hours: callback after consent', async () => {
     // The advisor is online in the console all along.
     const consolePage = await newPage(browser);
-    await consolePage.goto(desk.url + '/login');
-    await consolePage.fill('#login-name', 'an');
-    await consolePage.fill('#login-password', PASSWORD);
-    await consolePage.click('.cs-login-form button');
-    await consolePage.waitForURL(/\/console$/);
-    await consolePage.waitForSelector('#presence:not([disabled])');
+    await loginPage(consolePage, desk.url, 'an');
     assert.equal(await consolePage.inputValue('#presence'), 'online');
     await consolePage.waitForSelector('#callbacks-empty:not([hidden])');
     const api = await login(desk.url, 'an');

@@ -12,7 +12,7 @@ import {
     Desk, freePort, tempDir, launchBrowser, newPage, openWidget, sendText,
     waitForReply, countReplies, screenshot,
 } from '../browser/harness.mjs';
-import { addUser, PASSWORD } from './accounts.mjs';
+import { addUser, loginPage } from './accounts.mjs';
 
 let dir;
 let desk;
@@ -42,12 +42,7 @@ async function visitorSees(visitor, text, timeout) {
 test('a reply written during a crash reaches the visitor', async () => {
     const advisor = await newPage(browser);
     const visitor = await newPage(browser, { width: 420, height: 800 });
-    await advisor.goto(desk.url + '/login');
-    await advisor.fill('#login-name', 'an');
-    await advisor.fill('#login-password', PASSWORD);
-    await advisor.click('.cs-login-form button');
-    await advisor.waitForURL(/\/console$/);
-    await advisor.waitForSelector('#presence:not([disabled])');
+    await loginPage(advisor, desk.url, 'an');
 
     await openWidget(visitor, desk.url);
     const before = await countReplies(visitor);

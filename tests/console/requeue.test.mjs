@@ -10,7 +10,7 @@ import path from 'node:path';
 
 import { Desk, freePort, tempDir, sleep } from '../browser/harness.mjs';
 import { hello } from '../protocol/helpers.mjs';
-import { addUser, login, openConsole, waitFrame } from './accounts.mjs';
+import { addUser, advisorSocket, login, waitFrame } from './accounts.mjs';
 
 // The smallest value that the setting accepts.
 const ANSWER_SECONDS = 10;
@@ -39,14 +39,6 @@ after(async () => {
     fs.rmSync(dir, { recursive: true, force: true });
 });
 
-async function advisorSocket(name) {
-    const session = await login(desk.url, name);
-    assert.equal(session.status, 200, `login of ${name}`);
-    const socket = await openConsole(desk.url, session.cookie);
-    assert.equal(socket.rejected, undefined, `console socket of ${name}`);
-    await waitFrame(socket.frames, (f) => f.type === 'hello');
-    return socket;
-}
 
 // Starts a conversation that asks for a person; resolves once it waits.
 async function escalatedVisitor() {
@@ -79,8 +71,8 @@ async function auditActions(conversation) {
 }
 
 test('silent advisor: back to the queue, visitor waits', async () => {
-    const an = await advisorSocket('an');
-    const bo = await advisorSocket('bo');
+    const an = await advisorSocket(desk.url, 'an');
+    const bo = await advisorSocket(desk.url, 'bo');
     const { visitor, conversation } = await escalatedVisitor();
     try {
         await silentAdvisor(an, bo, visitor, conversation);
@@ -130,7 +122,7 @@ async function silentAdvisor(an, bo, visitor, conversation) {
 }
 
 test('a console that reconnects in time keeps the conversation', async () => {
-    let an = await advisorSocket('an');
+    let an = await advisorSocket(desk.url, 'an');
     const { visitor, conversation } = await escalatedVisitor();
     await take(an, conversation);
     await visitor.next((f) => f.type === 'status' && f.state === 'advisor',
@@ -143,7 +135,7 @@ test('a console that reconnects in time keeps the conversation', async () => {
     // A reload of the page: the socket closes and a new one opens.
     an.ws.close();
     await sleep((RECONNECT_SECONDS - 2) * 1000);
-    an = await advisorSocket('an');
+    an = await advisorSocket(desk.url, 'an');
     await sleep(3000);
     const changes = visitor.frames.slice(visitor.cursor)
         .filter((f) => f.type === 'status');
@@ -158,7 +150,7 @@ test('a console that reconnects in time keeps the conversation', async () => {
 });
 
 test('advisor offline and nobody else: callback offered', async () => {
-    const an = await advisorSocket('an');
+    const an = await advisorSocket(desk.url, 'an');
     const { visitor, conversation } = await escalatedVisitor();
     await take(an, conversation);
     await visitor.next((f) => f.type === 'status' && f.state === 'advisor',

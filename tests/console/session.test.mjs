@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import { Desk, freePort, tempDir, stemdeskBinary } from '../browser/harness.mjs';
-import { addUser, login, openConsole, waitFrame } from './accounts.mjs';
+import { addUser, advisorSocket, waitFrame } from './accounts.mjs';
 
 // The check period plus a margin for a loaded machine.
 const CHECK_MS = 5000 + 4000;
@@ -40,14 +40,10 @@ function user(...args) {
 }
 
 async function consoleOf(name) {
-    const session = await login(desk.url, name);
-    assert.equal(session.status, 200, `login of ${name}`);
-    const socket = await openConsole(desk.url, session.cookie);
-    assert.equal(socket.rejected, undefined, `console socket of ${name}`);
-    await waitFrame(socket.frames, (f) => f.type === 'hello');
+    const socket = await advisorSocket(desk.url, name);
     socket.closed = new Promise((resolve) =>
         socket.ws.on('close', (code) => resolve(code)));
-    return { ...socket, cookie: session.cookie };
+    return socket;
 }
 
 async function endedWith1008(socket) {
