@@ -255,6 +255,25 @@ static int id_listed(const json_t *list, const char *id)
     return 0;
 }
 
+/* Returns 1 when no entry fits the level in the filter's region, but one
+ * does without the region: the region, not the level, is why none fits
+ * (a company in Brussels). `hits` (room for `max`) is overwritten. */
+static int level_fits_elsewhere(eng_turn_t *t, const kb_filter_t *filter,
+                                kb_hit_t *hits, size_t max)
+{
+    if (!filter->region || !filter->level || !t->content->kb)
+        return 0;
+    kb_filter_t anywhere = *filter;
+    anywhere.region = NULL;
+    size_t count = 0;
+    if (kb_recommend(t->content->kb, "", &anywhere, hits, max, &count) != 0)
+        return 0;
+    for (size_t i = 0; i < count; i++)
+        if (!hits[i].other_level)
+            return 1;
+    return 0;
+}
+
 /* Recommends initiatives for the slots: entries that match every known
  * facet first, then those that match the most, and within the time budget
  * before those that need more time (see kb_recommend). With "order":
@@ -315,6 +334,9 @@ static void search_initiatives(eng_turn_t *t, const json_t *action)
          * optional texts results_no_level (none fits the level) and
          * results_other_level (some do not) say it in the intro too. */
         json_t *say = json_object_get(action, "say");
+        if (!say && other_level == count &&
+            level_fits_elsewhere(t, &filter, hits, max))
+            say = json_object_get(t->script->texts, "results_no_level_region");
         if (!say && other_level == count)
             say = json_object_get(t->script->texts, "results_no_level");
         if (!say && other_level)

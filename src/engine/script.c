@@ -2,10 +2,12 @@
  * read, every value type-checked, then references between files (nodes,
  * slots, intents, kb entries) and the shape of the graph (reachable nodes,
  * a way out of every node) are checked. All errors are collected. */
+#include <ctype.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "engine/internal.h"
 
@@ -594,10 +596,10 @@ static void load_node(loader_t *ld, const content_file_t *file, size_t index,
                       const char *id, json_t *node)
 {
     static const char *const keys[] = {
-        "say",    "quick_replies", "slot",       "capture", "actions",
-        "on",     "next",          "digression", "wait",    "note",
-        "retry",  "answers",       "number_as",  "hint",    "pick_entry",
-        "resume", "resume_say",    "again_say",  NULL};
+        "say",    "quick_replies", "slot",       "capture",   "actions",
+        "on",     "next",          "digression", "wait",      "note",
+        "retry",  "answers",       "number_as",  "hint",      "pick_entry",
+        "resume", "resume_say",    "again_say",  "confirmed", NULL};
     char base[160];
     snprintf(base, sizeof base, "/nodes/%s", id);
     if (!is_identifier(id))
@@ -700,8 +702,8 @@ static void load_node(loader_t *ld, const content_file_t *file, size_t index,
 static void load_slot(loader_t *ld, const content_file_t *file, size_t index,
                       const char *name, json_t *slot)
 {
-    static const char *const keys[] = {"entity", "label", "summary",
-                                       "values", "note",  NULL};
+    static const char *const keys[] = {"entity",   "label", "summary", "values",
+                                       "unlisted", "note",  NULL};
     char base[160];
     snprintf(base, sizeof base, "/slots/%s", name);
     if (!json_is_object(slot)) {
@@ -739,6 +741,14 @@ static void load_slot(loader_t *ld, const content_file_t *file, size_t index,
                 "write a Dutch text", "slot \"%s\" needs a string \"%s\"", name,
                 strings[i]);
         }
+    json_t *unlisted = json_object_get(slot, "unlisted");
+    if (unlisted && (!json_is_string(json_object_get(unlisted, "value")) ||
+                     !json_is_string(json_object_get(unlisted, "say")))) {
+        snprintf(ptr, sizeof ptr, "%s/unlisted", base);
+        content_error_at(ld->errs, file, ptr,
+                         "write {\"value\": \"overig\", \"say\": \"...\"}",
+                         "slot \"%s\" has an invalid \"unlisted\"", name);
+    }
     if (json_object_get(slot, "values")) {
         snprintf(ptr, sizeof ptr, "%s/values", base);
         content_error_at(ld->errs, file, ptr,
@@ -1100,6 +1110,63 @@ static void check_number_as(loader_t *ld, const content_file_t *file,
     }
 }
 
+/* Returns 1 when one of the node's "on" handlers takes `intent`. */
+static int on_handles(const json_t *node, const char *intent)
+{
+    size_t i, j;
+    json_t *handler, *name;
+    json_array_foreach(json_object_get(node, "on"), i, handler)
+    {
+        json_t *want =
+            json_object_get(json_object_get(handler, "when"), "intent");
+        if (json_is_string(want) && !strcmp(json_string_value(want), intent))
+            return 1;
+        json_array_foreach(want, j, name)
+        {
+            if (!strcmp(or_empty(json_string_value(name)), intent))
+                return 1;
+        }
+    }
+    return 0;
+}
+
+/* Returns 1 when the label starts with the word `word` ("Ja, graag"). */
+static int label_starts_with(const char *label, const char *word)
+{
+    size_t n = strlen(word);
+    return !strncasecmp(label, word, n) && !isalpha((unsigned char)label[n]);
+}
+
+/* A yes/no question takes a typed yes and no, not only its buttons: a
+ * quick reply "Ja ..." needs an "on" handler for affirm and one "Nee ..."
+ * a handler for deny. */
+static void check_yes_no(loader_t *ld, const content_file_t *file,
+                         const char *base, const json_t *node)
+{
+    static const char *const words[] = {"ja", "nee"};
+    static const char *const intents[] = {"affirm", "deny"};
+    size_t i;
+    json_t *qr;
+    json_array_foreach(json_object_get(node, "quick_replies"), i, qr)
+    {
+        const char *label =
+            or_empty(json_string_value(json_object_get(qr, "label")));
+        for (size_t k = 0; k < 2; k++)
+            if (label_starts_with(label, words[k]) &&
+                !on_handles(node, intents[k])) {
+                char ptr[400];
+                snprintf(ptr, sizeof ptr, "%s/quick_replies/%zu", base, i);
+                content_error_at(
+                    ld->errs, file, ptr,
+                    "give the reply the value intent:affirm or intent:deny "
+                    "and add an \"on\" handler for that intent",
+                    "\"%s\" is a yes/no reply, but a typed \"%s\" is "
+                    "not handled",
+                    label, words[k]);
+            }
+    }
+}
+
 static void check_node_refs(loader_t *ld, const char *id, const json_t *node)
 {
     const content_file_t *file = origin_file(ld, "nodes", id);
@@ -1114,10 +1181,15 @@ static void check_node_refs(loader_t *ld, const char *id, const json_t *node)
     if ((v = json_object_get(node, "quick_replies")) && json_is_array(v)) {
         snprintf(ptr, sizeof ptr, "%s/quick_replies", base);
         check_quick_reply_refs(ld, file, ptr, v);
+        check_yes_no(ld, file, base, node);
     }
     if ((v = json_object_get(node, "answers")) && json_is_array(v)) {
         snprintf(ptr, sizeof ptr, "%s/answers", base);
         check_quick_reply_refs(ld, file, ptr, v);
+    }
+    if ((v = json_object_get(node, "confirmed"))) {
+        snprintf(ptr, sizeof ptr, "%s/confirmed", base);
+        check_node_ref(ld, file, ptr, or_empty(json_string_value(v)));
     }
     if (json_object_get(node, "number_as"))
         check_number_as(ld, file, base, node);

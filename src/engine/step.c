@@ -499,6 +499,24 @@ void eng_enter(eng_turn_t *t, const char *node_id)
                                            : first_match(t, next);
             continue;
         }
+        /* A summary the visitor confirmed is not asked again while no
+         * slot changed: its "confirmed" node follows at once.
+         * NOTE: a search question for something the kb lacks ("een girls
+         * day?") thus gets the same results again, not a plain "unknown". */
+        json_t *slots = json_object_get(t->state, "slots");
+        const char *confirmed =
+            json_string_value(json_object_get(node, "confirmed"));
+        if (confirmed &&
+            json_equal(json_object_get(t->state, "confirmed_slots"), slots)) {
+            node_id = confirmed;
+            continue;
+        }
+        const char *from = eng_state_str(t->state, "node");
+        const char *from_confirmed =
+            json_string_value(json_object_get(node_get(t, from), "confirmed"));
+        if (from_confirmed && !strcmp(from_confirmed, node_id))
+            json_object_set_new(t->state, "confirmed_slots",
+                                json_deep_copy(slots));
         int repeat = is_repeat(t, node_id, node);
         json_object_set_new(t->state, "node", json_string(node_id));
         json_object_del(t->state, "offered");
@@ -623,11 +641,43 @@ static const char *slot_for_kind(eng_turn_t *t, const char *kind)
     return NULL;
 }
 
+/* Marks the slot unknown when `value` is the slot's "unlisted" value (a
+ * sector outside the desk's list), so that the search leaves the slot out,
+ * and says the slot's "say" text. Returns 1 when it is that value. */
+static int apply_unlisted(eng_turn_t *t, const char *slot, const char *value,
+                          const char *source)
+{
+    json_t *unlisted =
+        json_object_get(json_object_get(t->script->slots, slot), "unlisted");
+    const char *listed = json_string_value(json_object_get(unlisted, "value"));
+    if (!listed || strcmp(listed, value) != 0)
+        return 0;
+    json_t *slots = json_object_get(t->state, "slots");
+    json_t *old = json_object_get(slots, slot);
+    if (json_is_true(json_object_get(old, "unknown")) &&
+        json_object_get(old, "unlisted"))
+        return 1;
+    if (json_object_get(old, "value"))
+        json_array_append_new(t->changed, json_string(slot));
+    json_object_set_new(slots, slot,
+                        json_pack("{s:b, s:b, s:s}", "unknown", 1, "unlisted",
+                                  1, "text", source));
+    json_object_set_new(t->filled, slot, json_true());
+    t->filled_any = 1;
+    char *said = eng_expand(
+        t, or_empty(json_string_value(json_object_get(unlisted, "say"))));
+    eng_say(t, "bot", said ? said : "", NULL, NULL);
+    free(said);
+    return 1;
+}
+
 /* Stores a slot value with the text it came from; records a change of an
  * earlier value as a correction. */
 static void set_slot(eng_turn_t *t, const char *slot, const char *value,
                      double number, int has_number, const char *source)
 {
+    if (apply_unlisted(t, slot, value, source ? source : ""))
+        return;
     json_t *slots = json_object_get(t->state, "slots");
     json_t *old = json_object_get(slots, slot);
     const char *old_value = json_string_value(json_object_get(old, "value"));
@@ -1329,6 +1379,27 @@ static int read_contact(json_t *contact, const char *text)
     return set_phone(contact, text, text, 0);
 }
 
+static int in_policy_list(eng_turn_t *t, const char *key, const char *name);
+static int find_name(eng_turn_t *t, const char *text, size_t *start,
+                     size_t *len);
+
+/* Returns 1 when a text typed at a name or contact question contains no
+ * e-mail address or phone number and the NLU reads it as a sure intent of
+ * the policy's route_first_intents ("kan ik toch iemand spreken?"). */
+static int wants_person(eng_turn_t *t, const char *text)
+{
+    json_t *detail = json_object();
+    int has_detail = detail && read_contact(detail, text);
+    json_decref(detail);
+    if (has_detail || !t->content->nlu)
+        return 0;
+    nlu_parse(t->content->nlu, text, &t->nlu);
+    if (!t->nlu.intent_count ||
+        t->nlu.intents[0].score < t->script->clarify_below)
+        return 0;
+    return in_policy_list(t, "route_first_intents", t->nlu.intents[0].name);
+}
+
 /* Handles the visitor's answer to a capture node (name or contact). */
 static void answer_capture(eng_turn_t *t, const json_t *node, const char *text)
 {
@@ -1345,7 +1416,27 @@ static void answer_capture(eng_turn_t *t, const json_t *node, const char *text)
             reprompt(t);
             return;
         }
-        json_object_set_new(contact, "name", json_string(text));
+        /* A name typed with an e-mail address or phone number ("Sofie
+         * Declercq, sofie@firma.be") gives both: the name is the run of
+         * capitalised words, or else the text before the detail. */
+        json_t *detail = json_object();
+        if (detail && read_contact(detail, text)) {
+            size_t start = 0, len = 0;
+            if (!find_name(t, text, &start, &len)) {
+                len = strcspn(text, "@+0123456789");
+                while (len > 0 && text[len - 1] != ' ' && text[len - 1] != ',')
+                    len--;
+                while (len > 0 && strchr(" ,;:-", text[len - 1]))
+                    len--;
+            }
+            json_object_update(contact, detail);
+            if (len > 0)
+                json_object_set_new(contact, "name",
+                                    json_stringn(text + start, len));
+        } else {
+            json_object_set_new(contact, "name", json_string(text));
+        }
+        json_decref(detail);
     } else if (!read_contact(contact, text)) {
         eng_say_key(t, "contact_invalid");
         reprompt(t);
@@ -1854,10 +1945,13 @@ static void visitor_text(eng_turn_t *t)
             go_to(t, t->script->no_consent_node);
             return;
         }
-        t->intent = "answer_slot";
-        t->score = 1.0;
-        answer_capture(t, node, text);
-        return;
+        if (!wants_person(t, text)) {
+            t->intent = "answer_slot";
+            t->score = 1.0;
+            answer_capture(t, node, text);
+            return;
+        }
+        /* The request is routed like any other turn. */
     }
 
     /* An e-mail address or phone number sent after a callback request was

@@ -641,6 +641,7 @@ static void load_reports_every_error(void **ctx)
     assert_true(
         has_error(&errs, "invalid checklist command \"checklist:5-2\""));
     assert_true(has_error(&errs, "unknown node \"short_list\""));
+    assert_true(has_error(&errs, "a typed \"ja\" is not handled"));
     assert_true(has_error(&errs, "unknown node \"escalate_route\"") ||
                 has_error(&errs, "has no way out"));
     int missing_text = 0;
