@@ -1072,8 +1072,7 @@ static int slot_has_value(eng_turn_t *t, const char *slot)
 }
 
 /* Returns 1 when the visitor's text contains one of the phrases in
- * `phrases` as whole words, both folded ("Bedrijfsbezoek" contains
- * "bedrijfsbezoek", "bezoeken" does not contain "bezoek"). */
+ * `phrases` as whole words (see eng_has_words). */
 static int text_has_words(eng_turn_t *t, const json_t *phrases)
 {
     const char *text = t->event->text;
@@ -1085,16 +1084,8 @@ static int text_has_words(eng_turn_t *t, const json_t *phrases)
     json_t *item;
     json_array_foreach(phrases, i, item)
     {
-        const char *phrase = or_empty(json_string_value(item));
-        char want[256];
-        nlu_fold(phrase, strlen(phrase), want, sizeof want);
-        size_t n = strlen(want);
-        for (const char *p = n ? strstr(folded, want) : NULL; p;
-             p = strstr(p + 1, want)) {
-            int starts = p == folded || !isalnum((unsigned char)p[-1]);
-            if (starts && !isalnum((unsigned char)p[n]))
-                return 1;
-        }
+        if (eng_has_words(folded, or_empty(json_string_value(item))))
+            return 1;
     }
     return 0;
 }

@@ -122,6 +122,14 @@ const char *eng_time_label(eng_turn_t *t, double per_month, int estimate,
  * `buffer`. */
 const char *eng_office_hours(eng_turn_t *t, char *buffer, size_t size);
 
+/* step.c */
+/* Returns where the folded text contains `phrase` (folded) as whole words
+ * ("Bedrijfsbezoek" contains "bedrijfsbezoek", "bezoeken" does not
+ * contain "bezoek"), with its folded length in *len, or NULL. */
+const char *eng_find_words(const char *folded, const char *phrase, size_t *len);
+/* Returns 1 when the folded text contains `phrase` as whole words. */
+int eng_has_words(const char *folded, const char *phrase);
+
 /* Parses the argument of a "route:" command ("3", "next") or of a
  * "checklist:" command ("all", "1-7"). Returns 0, or -1 when it is
  * invalid. */

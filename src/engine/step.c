@@ -730,10 +730,7 @@ static int narrower_named(const eng_turn_t *t, const nlu_entity_t *e)
     return 0;
 }
 
-/* Returns where the folded text contains `phrase` (folded) as whole words,
- * with its folded length in *len, or NULL. */
-static const char *find_words(const char *folded, const char *phrase,
-                              size_t *len)
+const char *eng_find_words(const char *folded, const char *phrase, size_t *len)
 {
     char want[256];
     nlu_fold(phrase, strlen(phrase), want, sizeof want);
@@ -751,11 +748,10 @@ static const char *find_words(const char *folded, const char *phrase,
     return NULL;
 }
 
-/* Returns 1 when the folded text contains `phrase` (folded) as whole words. */
-static int has_words(const char *folded, const char *phrase)
+int eng_has_words(const char *folded, const char *phrase)
 {
     size_t len;
-    return find_words(folded, phrase, &len) != NULL;
+    return eng_find_words(folded, phrase, &len) != NULL;
 }
 
 static void apply_entities(eng_turn_t *t, const char *text)
@@ -1025,8 +1021,8 @@ static long long find_position(eng_turn_t *t, char *folded, int ordinals)
     json_array_foreach(json_object_get(policy, "option_number_words"), i, item)
     {
         size_t len;
-        char *at =
-            (char *)find_words(folded, or_empty(json_string_value(item)), &len);
+        char *at = (char *)eng_find_words(
+            folded, or_empty(json_string_value(item)), &len);
         if (!at)
             continue;
         char *digits = at + len;
@@ -1045,7 +1041,7 @@ static long long find_position(eng_turn_t *t, char *folded, int ordinals)
                         position)
     {
         size_t len;
-        char *at = (char *)find_words(folded, word, &len);
+        char *at = (char *)eng_find_words(folded, word, &len);
         if (!ordinals || !at)
             continue;
         memset(at, ' ', len);
@@ -1054,9 +1050,28 @@ static long long find_position(eng_turn_t *t, char *folded, int ordinals)
     return 0;
 }
 
-/* Returns the index of the one quick reply in `offered` whose label holds
- * an ordinal word of `position` ("3e" for 3), or -1 when none or several
- * do. */
+/* Returns 1 when the label of quick reply `qr` contains an ordinal word
+ * of `position` ("3e" for 3), or of any position when it is 0. */
+static int label_has_ordinal(const json_t *qr, const json_t *ordinal_words,
+                             long long position)
+{
+    const char *label =
+        or_empty(json_string_value(json_object_get(qr, "label")));
+    char folded_label[256];
+    nlu_fold(label, strlen(label), folded_label, sizeof folded_label);
+    const char *word;
+    json_t *value;
+    json_object_foreach((json_t *)ordinal_words, word, value)
+    {
+        if ((position == 0 || json_integer_value(value) == position) &&
+            eng_has_words(folded_label, word))
+            return 1;
+    }
+    return 0;
+}
+
+/* Returns the index of the one quick reply in `offered` whose label
+ * contains an ordinal word of `position`, or -1 when none or several do. */
 static long long label_with_ordinal(const json_t *offered,
                                     const json_t *ordinal_words,
                                     long long position)
@@ -1066,23 +1081,11 @@ static long long label_with_ordinal(const json_t *offered,
     json_t *qr;
     json_array_foreach(offered, i, qr)
     {
-        const char *label =
-            or_empty(json_string_value(json_object_get(qr, "label")));
-        char folded_label[256];
-        nlu_fold(label, strlen(label), folded_label, sizeof folded_label);
-        int holds = 0;
-        const char *word;
-        json_t *value;
-        json_object_foreach((json_t *)ordinal_words, word, value)
-        {
-            if (json_integer_value(value) == position &&
-                has_words(folded_label, word))
-                holds = 1;
-        }
-        if (holds && found >= 0)
+        if (!label_has_ordinal(qr, ordinal_words, position))
+            continue;
+        if (found >= 0)
             return -1;
-        if (holds)
-            found = (long long)i;
+        found = (long long)i;
     }
     return found;
 }
@@ -1107,17 +1110,8 @@ static int option_by_position(eng_turn_t *t, const char *text, char *out,
     json_t *qr;
     json_array_foreach(offered, i, qr)
     {
-        const char *label =
-            or_empty(json_string_value(json_object_get(qr, "label")));
-        char folded_label[256];
-        nlu_fold(label, strlen(label), folded_label, sizeof folded_label);
-        const char *word;
-        json_t *position;
-        json_object_foreach(ordinal_words, word, position)
-        {
-            if (has_words(folded_label, word))
-                ordinals = 0;
-        }
+        if (label_has_ordinal(qr, ordinal_words, 0))
+            ordinals = 0;
     }
     char folded[256];
     nlu_fold(text, strlen(text), folded, sizeof folded);
@@ -1570,7 +1564,7 @@ static void find_out_of_scope_topic(eng_turn_t *t, const char *text)
         json_t *word;
         json_array_foreach(words, i, word)
         {
-            if (has_words(folded, or_empty(json_string_value(word)))) {
+            if (eng_has_words(folded, or_empty(json_string_value(word)))) {
                 json_object_set_new(t->state, "_topic", json_string(topic));
                 return;
             }
@@ -1596,7 +1590,7 @@ static void resolve_reference(eng_turn_t *t, const char *text)
         long long n = json_integer_value(position);
         long long size = (long long)json_array_size(shown);
         long long index = n > 0 ? n - 1 : size + n;
-        if (!has_words(folded, word) || index < 0 || index >= size)
+        if (!eng_has_words(folded, word) || index < 0 || index >= size)
             continue;
         snprintf(t->named, sizeof t->named, "%s",
                  or_empty(json_string_value(json_array_get(shown, index))));
@@ -1612,7 +1606,7 @@ static void resolve_reference(eng_turn_t *t, const char *text)
     json_t *item;
     json_array_foreach(json_object_get(policy, "reference_words"), i, item)
     {
-        if (has_words(folded, or_empty(json_string_value(item)))) {
+        if (eng_has_words(folded, or_empty(json_string_value(item)))) {
             snprintf(t->named, sizeof t->named, "%s", last);
             return;
         }
@@ -1661,7 +1655,7 @@ static const char *entry_intent_by_words(eng_turn_t *t, char *folded, int blank)
         json_array_foreach(words, i, word)
         {
             size_t len;
-            char *at = (char *)find_words(
+            char *at = (char *)eng_find_words(
                 folded, or_empty(json_string_value(word)), &len);
             if (!at || (found && strcmp(found, intent) != 0))
                 continue;
@@ -1696,7 +1690,7 @@ static const char *resolve_card_reference(eng_turn_t *t, const char *text)
                         position)
     {
         size_t len;
-        char *at = (char *)find_words(folded, word, &len);
+        char *at = (char *)eng_find_words(folded, word, &len);
         if (!at)
             continue;
         long long n = json_integer_value(position);
@@ -1865,7 +1859,7 @@ static int find_compared(eng_turn_t *t, const char *text)
     json_t *item;
     json_array_foreach(json_object_get(policy, "compare_words"), i, item)
     {
-        if (has_words(folded, or_empty(json_string_value(item))))
+        if (eng_has_words(folded, or_empty(json_string_value(item))))
             compares = 1;
     }
     size_t length = strlen(text);

@@ -297,6 +297,30 @@ static int open_file(loader_t *ld, const char *name, content_file_t *file)
     return 0;
 }
 
+/* Returns the index in facet_kinds of the top-level key `kind_name` of
+ * synonyms.json or cues.json, whose value `ids` must be an object, and
+ * writes its JSON pointer to `at`. Reports an error and returns -1
+ * otherwise. */
+static int facet_kind_of(loader_t *ld, const content_file_t *file,
+                         const char *kind_name, const json_t *ids, char *at,
+                         size_t size)
+{
+    int k = -1;
+    for (int i = 0; i < FACET_KINDS; i++)
+        if (strcmp(facet_kinds[i].name, kind_name) == 0)
+            k = i;
+    snprintf(at, size, "/%s", kind_name);
+    if (k < 0 || !json_is_object(ids)) {
+        content_error_at(ld->errs, file, at,
+                         "use an object under one of: level, region, "
+                         "sector, size, goal",
+                         "unknown or invalid kind \"%s\"", kind_name);
+        ld->failed = 1;
+        return -1;
+    }
+    return k;
+}
+
 /* synonyms.json: {"<kind>": {"<facet id>": ["phrase", ...]}}. */
 static void load_synonyms(loader_t *ld)
 {
@@ -308,19 +332,9 @@ static void load_synonyms(loader_t *ld)
     json_object_foreach(file.root, kind_name, ids)
     {
         char at[512];
-        int k = -1;
-        for (int i = 0; i < FACET_KINDS; i++)
-            if (strcmp(facet_kinds[i].name, kind_name) == 0)
-                k = i;
-        snprintf(at, sizeof at, "/%s", kind_name);
-        if (k < 0 || !json_is_object(ids)) {
-            content_error_at(&*ld->errs, &file, at,
-                             "use an object under one of: level, region, "
-                             "sector, size, goal",
-                             "unknown or invalid kind \"%s\"", kind_name);
-            ld->failed = 1;
+        int k = facet_kind_of(ld, &file, kind_name, ids, at, sizeof at);
+        if (k < 0)
             continue;
-        }
         const char *id;
         json_t *phrases;
         json_object_foreach(ids, id, phrases)
@@ -350,22 +364,12 @@ static void load_cues(loader_t *ld)
     json_t *ids;
     json_object_foreach(file.root, kind_name, ids)
     {
-        char at[512];
-        int k = -1;
-        for (int i = 0; i < FACET_KINDS; i++)
-            if (strcmp(facet_kinds[i].name, kind_name) == 0)
-                k = i;
         if (strcmp(kind_name, "note") == 0 && json_is_string(ids))
             continue;
-        snprintf(at, sizeof at, "/%s", kind_name);
-        if (k < 0 || !json_is_object(ids)) {
-            content_error_at(ld->errs, &file, at,
-                             "use an object under one of: level, region, "
-                             "sector, size, goal",
-                             "unknown or invalid kind \"%s\"", kind_name);
-            ld->failed = 1;
+        char at[512];
+        int k = facet_kind_of(ld, &file, kind_name, ids, at, sizeof at);
+        if (k < 0)
             continue;
-        }
         const char *id;
         json_t *pair;
         json_object_foreach(ids, id, pair)
