@@ -2163,8 +2163,16 @@ static void advisor_event(eng_turn_t *t)
         eng_effect_status(t, "advisor");
         break;
     case ENG_EV_ADVISOR_TEXT:
-        if (ev->text && strcmp(mode, "closed") != 0)
+        if (ev->text && strcmp(mode, "closed") != 0) {
             eng_say(t, "advisor", ev->text, NULL, NULL);
+            /* Each message keeps the name of the advisor who wrote it, so
+             * a transcript replayed later names every advisor right. */
+            json_t *said =
+                json_array_get(t->messages, json_array_size(t->messages) - 1);
+            if (said && ev->advisor_name && ev->advisor_name[0])
+                json_object_set_new(said, "name",
+                                    json_string(ev->advisor_name));
+        }
         break;
     case ENG_EV_ADVISOR_RELEASED:
         json_object_del(t->state, "advisor");

@@ -98,6 +98,9 @@ test('advisor takes over, talks live, hands back and closes', async () => {
     await consolePage.fill('#reply-text', reply);
     await consolePage.click('#reply-form button');
     await visitor.waitForSelector(`.sdw-msg--advisor >> text=${reply}`);
+    assert.equal(await visitor.locator('.sdw-msg--advisor .sdw-sender')
+        .last().textContent(), 'Anja Peeters: ',
+                 'the advisor\'s message is signed with the display name');
 
     // Visitor to advisor, live, and the bot stays silent.
     const botBefore = await visitor.locator('.sdw-msg--bot').count();
