@@ -2166,7 +2166,7 @@ static void advisor_event(eng_turn_t *t)
         if (ev->text && strcmp(mode, "closed") != 0) {
             eng_say(t, "advisor", ev->text, NULL, NULL);
             /* Each message keeps the name of the advisor who wrote it, so
-             * a transcript replayed later names every advisor right. */
+             * a transcript replayed later names each advisor correctly. */
             json_t *said =
                 json_array_get(t->messages, json_array_size(t->messages) - 1);
             if (said && ev->advisor_name && ev->advisor_name[0])
