@@ -387,8 +387,8 @@
         restart.addEventListener('click', restartConversation);
     }
 
-    /* maxlength cuts a pasted text without a warning, so a notice says
-     * when the paste does not fit in the box. */
+    /* Shows a notice when a paste does not fit in the box, because
+     * maxlength cuts a pasted text without a warning. */
     function noticeLongPaste(event)
     {
         var data = event.clipboardData;

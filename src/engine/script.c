@@ -170,6 +170,32 @@ static int is_string_list(const json_t *v)
     return json_is_array(v) && is_prompt(v);
 }
 
+/* Returns 1 when `v` is absent or an object that maps names to arrays of
+ * strings ({"tax": ["btw", "belasting"]}), with identifier names when
+ * `identifier_keys` is set. */
+static int is_word_map(const json_t *v, int identifier_keys)
+{
+    if (!v)
+        return 1;
+    if (!json_is_object(v))
+        return 0;
+    const char *key;
+    json_t *item;
+    json_object_foreach((json_t *)v, key, item)
+    {
+        if (!json_is_array(item) || (identifier_keys && !is_identifier(key)))
+            return 0;
+        size_t index;
+        json_t *word;
+        json_array_foreach(item, index, word)
+        {
+            if (!json_is_string(word))
+                return 0;
+        }
+    }
+    return 1;
+}
+
 /* ---- policy.json ---- */
 
 static void load_policy(loader_t *ld, const content_file_t *file)
@@ -287,15 +313,7 @@ static void load_policy(loader_t *ld, const content_file_t *file)
 
     /* "out_of_scope_topics": {"tax": ["btw", ...], ...}. */
     v = json_object_get(root, "out_of_scope_topics");
-    int topics_ok = !v || json_is_object(v);
-    json_object_foreach(v, key, item)
-    {
-        if (!json_is_array(item) || !is_identifier(key))
-            topics_ok = 0;
-        json_array_foreach(item, index, word) if (!json_is_string(word))
-            topics_ok = 0;
-    }
-    if (!topics_ok)
+    if (!is_word_map(v, 1))
         content_error_at(ld->errs, file, "/out_of_scope_topics",
                          "write {\"tax\": [\"btw\", \"belasting\"]}",
                          "out_of_scope_topics must map topic names to arrays "
@@ -303,15 +321,7 @@ static void load_policy(loader_t *ld, const content_file_t *file)
 
     /* "entry_intent_words": {"effort_cost": ["kost", ...], ...}. */
     v = json_object_get(root, "entry_intent_words");
-    int intent_words_ok = !v || json_is_object(v);
-    json_object_foreach(v, key, item)
-    {
-        if (!json_is_array(item))
-            intent_words_ok = 0;
-        json_array_foreach(item, index, word) if (!json_is_string(word))
-            intent_words_ok = 0;
-    }
-    if (!intent_words_ok)
+    if (!is_word_map(v, 0))
         content_error_at(ld->errs, file, "/entry_intent_words",
                          "write {\"effort_cost\": [\"kost\", \"prijs\"]}",
                          "entry_intent_words must map intent names to arrays "

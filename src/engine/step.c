@@ -642,8 +642,8 @@ static const char *slot_for_kind(eng_turn_t *t, const char *kind)
 }
 
 /* Marks the slot unknown when `value` is the slot's "unlisted" value (a
- * sector outside the desk's list), so that the search leaves the slot out,
- * and says the slot's "say" text. Returns 1 when it is that value. */
+ * sector outside the desk's list), so that the search leaves the slot out.
+ * Then outputs the slot's "say" text. Returns 1 when it is that value. */
 static int apply_unlisted(eng_turn_t *t, const char *slot, const char *value,
                           const char *source)
 {

@@ -82,8 +82,8 @@ handoff_check_t handoff_check(const handoff_item_t *item,
  * `live` is the best presence over the advisor's open consoles and
  * `lost_at` the time the last of them closed (0 while one is open). An
  * advisor whose consoles all closed less than `reconnect_seconds` ago
- * counts as away, so a reload of the page keeps the conversations held;
- * one who chose "offline" in an open console is offline at once. */
+ * counts as away, so a reload of the page keeps the conversations taken.
+ * An advisor who chose "offline" in an open console is offline at once. */
 handoff_presence_t handoff_holder_presence(handoff_presence_t live,
                                            long long lost_at,
                                            int reconnect_seconds,

@@ -419,7 +419,7 @@ static void check_direct_goals(check_t *c, json_t *value, kb_item_t *item)
 {
     kb_item_t scratch = {0};
     int facts_thin = c->facts_thin;
-    c->facts_thin = 0; /* an empty list says nothing */
+    c->facts_thin = 0; /* an empty list marks no facts as missing */
     check_facets(c, "/direct_goals", value, KB_FACET_GOAL, &scratch);
     c->facts_thin = facts_thin;
     if (scratch.sets[KB_FACET_GOAL] & ~item->sets[KB_FACET_GOAL])

@@ -217,8 +217,9 @@ static void lost_remove(console_t *console, long long account)
         console->lost[i] = console->lost[--console->lost_count];
 }
 
-/* The presence of the advisor who holds a conversation, as the queue
- * rules see it: a console that closed a moment ago may be a reload. */
+/* Returns the presence of the advisor who has taken a conversation, as
+ * the queue rules see it. A console that closed a moment ago may be a
+ * reload. */
 static handoff_presence_t holder_presence(console_t *console, long long account,
                                           long long now)
 {
@@ -1013,8 +1014,8 @@ static void check_queue(console_t *console)
              * it waits again, or offers a callback when nobody else is
              * available. That message counts as the visitor's timeout
              * notice, so the waiting row gets no second one. */
-            /* The event names the advisor who held it, so the visitor
-             * can be told who left. */
+            /* The event names the advisor who had taken it, so that the
+             * visitor's message names who left. */
             eng_event_t event = {.kind = ENG_EV_ADVISOR_TIMEOUT,
                                  .advisor_name = rows[i].advisor_name[0]
                                                      ? rows[i].advisor_name
@@ -1048,8 +1049,8 @@ static void check_queue(console_t *console)
 
 /* Checks the session of every console socket again. A socket whose
  * session ended (logout, removed account, expiry) or whose role lost the
- * queue is told so and closed; a changed display name or role is taken
- * over, so that the next takeover shows the new name. */
+ * queue gets a session_ended frame and is closed. A changed display name
+ * or role is copied, so that the next takeover shows the new name. */
 static void check_sessions(console_t *console)
 {
     store_t *store = srv_store(console->srv);

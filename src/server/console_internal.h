@@ -28,9 +28,9 @@ typedef struct console_socket {
     char *rx; /* fragments of the current message */
     size_t rx_len;
     int ready; /* authenticated and listed */
-    /* The session cookie's token, checked again every few seconds so
-     * that a logout, a removed account or an expired session ends the
-     * socket too; `ended` closes it once its last frame is sent. */
+    /* The session cookie's token. It is checked again every few seconds,
+     * so that a logout, a removed account or an expired session ends the
+     * socket too. `ended` closes the socket once its last frame is sent. */
     char token[STORE_TOKEN_CHARS + 1];
     int ended;
     struct console_socket *next;

@@ -124,9 +124,9 @@ int store_audit_add(store_t *store, long long account_id, const char *action,
 
 /* Fills `out` with a new array of the latest `limit` audit entries, newest
  * first: {at, account, name, removed, action, conversation}. `name` is
- * the account's name, or the name it had when a removed account made the
- * entry (null for entries older than that record); `removed` is true once
- * the account is gone. Returns 0 or -1. */
+ * the account's name, or for a removed account the name it had at the
+ * entry (null in entries made before schema migration 4). `removed` is
+ * true once the account is gone. Returns 0 or -1. */
 int store_audit_list(store_t *store, int limit, json_t **out);
 
 #endif

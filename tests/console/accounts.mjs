@@ -69,7 +69,7 @@ export async function waitFrame(frames, test, timeout = 5000) {
                     frames.map((f) => f.type).join(', '));
 }
 
-// Logs in over HTTP and opens a /console socket; resolves once its hello
+// Logs in over HTTP and opens a /console socket. Resolves once its hello
 // has arrived.
 export async function advisorSocket(url, name) {
     const session = await login(url, name);
@@ -80,7 +80,7 @@ export async function advisorSocket(url, name) {
     return { ...socket, cookie: session.cookie };
 }
 
-// Logs `name` in on the console's login page of `page`; resolves once
+// Logs `name` in on the console's login page of `page`. Resolves once
 // the console is connected.
 export async function loginPage(page, url, name) {
     await page.goto(url + '/login');

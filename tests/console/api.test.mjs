@@ -125,7 +125,7 @@ test('advisor socket gets hello and queue', async () => {
     ws.close();
 });
 
-test('an invalid field is named with what it must contain', async () => {
+test('invalid field names its expected value', async () => {
     const advisor = await login(desk.url, 'an');
     const { ws, frames } = await openConsole(desk.url, advisor.cookie);
     await waitFrame(frames, (f) => f.type === 'hello');

@@ -39,7 +39,7 @@ async function visitorSees(visitor, text, timeout) {
     text, { timeout });
 }
 
-test('a reply written during a crash reaches the visitor', async () => {
+test('offline reply reaches the visitor', async () => {
     const advisor = await newPage(browser);
     const visitor = await newPage(browser, { width: 420, height: 800 });
     await loginPage(advisor, desk.url, 'an');

@@ -121,7 +121,7 @@ async function silentAdvisor(an, bo, visitor, conversation) {
     assert.equal(again.advisor, 'bo');
 }
 
-test('a console that reconnects in time keeps the conversation', async () => {
+test('quick reconnect keeps the conversation', async () => {
     let an = await advisorSocket(desk.url, 'an');
     const { visitor, conversation } = await escalatedVisitor();
     await take(an, conversation);

@@ -54,7 +54,7 @@ async function endedWith1008(socket) {
     assert.equal(await socket.closed, 1008);
 }
 
-test('a new display name reaches the open console', async () => {
+test('new display name reaches the console', async () => {
     const an = await consoleOf('an');
     user('set', 'an', '--display-name', 'Anja Peeters');
     const queue = await waitFrame(an.frames, (f) => f.type === 'queue' &&
@@ -75,7 +75,7 @@ test('a logout ends the open console', async () => {
     await endedWith1008(an);
 });
 
-test('a removed account loses its open console', async () => {
+test('removed account loses its console', async () => {
     const bo = await consoleOf('bo');
     const an = await consoleOf('an');
     user('remove', 'bo');

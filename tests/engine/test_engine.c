@@ -634,6 +634,7 @@ static void load_reports_every_error(void **ctx)
     assert_true(has_error(&errs, "below 5 is not greater than 10"));
     assert_true(has_error(&errs, "ordinal_words must map words"));
     assert_true(has_error(&errs, "out_of_scope_topics must map topic"));
+    assert_true(has_error(&errs, "entry_intent_words must map intent"));
     assert_true(has_error(&errs, "unknown topic \"weather\""));
     assert_true(has_error(&errs, "hint must be"));
     assert_true(has_error(&errs, "resume must be true or false"));
